@@ -1,0 +1,36 @@
+package dev.alexnet.device;
+
+import java.util.List;
+
+/**
+ * An execution engine with its own memory and threads: the Java kernels on a fixed pool, oneDNN's
+ * CPU engine, a CUDA stream. A device compiles a run of layers for one batch size into a
+ * {@link Program} (weights packed or uploaded once, primitives created once, buffers allocated once).
+ *
+ * <p>Closing a device closes every program it compiled and releases its native resources.
+ */
+public interface Device extends AutoCloseable {
+    /** As given on the command line: {@code java:2}, {@code dnnl:1}, {@code cuda:0}. */
+    String name();
+
+    /**
+     * @param layers consecutive layers: each one's output size per image equals the next one's input size
+     * @param batch  images per run
+     */
+    Program compile(List<Layer> layers, int batch);
+
+    @Override
+    void close();
+
+    /** Throws unless consecutive layers fit together. */
+    static void checkChain(List<Layer> layers) {
+        if (layers.isEmpty()) throw new IllegalArgumentException("no layers to compile");
+        for (int i = 1; i < layers.size(); i++) {
+            LayerSpec a = layers.get(i - 1).spec(), b = layers.get(i).spec();
+            if (a.outputSize() != b.inputSize()) {
+                throw new IllegalArgumentException(a.name() + " produces " + a.outputSize() + " values per image but "
+                        + b.name() + " expects " + b.inputSize());
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.alexnet.device;
+
+import dev.alexnet.kernels.ref.ConvRef;
+import dev.alexnet.kernels.ref.LinearRef;
+import dev.alexnet.kernels.ref.LrnRef;
+import dev.alexnet.kernels.ref.MaxPoolRef;
+import dev.alexnet.kernels.ref.SoftmaxRef;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The pure-Java device: the project's kernels on a fixed number of threads.
+ * {@link Kernels#REFERENCE} runs the scalar oracles (single-threaded, NCHW, layer by layer);
+ * {@link Kernels#VECTOR} runs the Vector API kernels on {@code threads} threads.
+ */
+public final class JavaDevice implements Device {
+    public enum Kernels { REFERENCE, VECTOR }
+
+    private final int threads;
+    private final Kernels kernels;
+    private final List<Program> programs = new ArrayList<>();
+
+    public JavaDevice(int threads, Kernels kernels) {
+        if (threads < 1) throw new IllegalArgumentException("a Java device needs at least one thread, got " + threads);
+        this.threads = threads;
+        this.kernels = kernels;
+    }
+
+    public int threads() { return threads; }
+    public Kernels kernels() { return kernels; }
+
+    @Override
+    public String name() { return (kernels == Kernels.REFERENCE ? "ref:" : "java:") + threads; }
+
+    @Override
+    public synchronized Program compile(List<Layer> layers, int batch) {
+        Device.checkChain(layers);
+        Program p = switch (kernels) {
+            case REFERENCE -> new ReferenceProgram(List.copyOf(layers), batch);
+            case VECTOR -> VectorPrograms.compile(List.copyOf(layers), batch, threads);
+        };
+        programs.add(p);
+        return p;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Program p : programs) p.close();
+        programs.clear();
+    }
+
+    /** Layer by layer with the scalar reference kernels, between NCHW buffers it owns. */
+    static final class ReferenceProgram implements Program {
+        private final List<Layer> layers;
+        private final int batch;
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment[] buffers; // buffers[i] = output of layer i (the last one writes to the caller's)
+
+        ReferenceProgram(List<Layer> layers, int batch) {
+            if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
+            this.layers = layers;
+            this.batch = batch;
+            this.buffers = new MemorySegment[layers.size()];
+            for (int i = 0; i < layers.size() - 1; i++) {
+                buffers[i] = arena.allocate(batch * layers.get(i).spec().outputSize() * Float.BYTES, 64);
+            }
+        }
+
+        @Override public int batch() { return batch; }
+        @Override public List<Layer> layers() { return layers; }
+
+        @Override
+        public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
+            dev.alexnet.kernels.Checks.floats(input, inputFloats(), "program input");
+            dev.alexnet.kernels.Checks.floats(output, outputFloats(), "program output");
+            MemorySegment in = input;
+            for (int i = 0; i < layers.size(); i++) {
+                MemorySegment out = i == layers.size() - 1 ? output : buffers[i];
+                long t0 = System.nanoTime();
+                runLayer(layers.get(i), out, in, batch);
+                if (timer.enabled()) timer.record(layers.get(i).spec().name(), System.nanoTime() - t0);
+                in = out;
+            }
+        }
+
+        static void runLayer(Layer layer, MemorySegment out, MemorySegment in, int batch) {
+            switch (layer.spec()) {
+                case LayerSpec.Conv c -> ConvRef.forward(out, in, layer.weight().data(), layer.bias().data(), c.shape(batch), c.relu());
+                case LayerSpec.MaxPool p -> MaxPoolRef.forward(out, in, p.shape(batch));
+                case LayerSpec.Lrn l -> LrnRef.forward(out, in, l.shape(batch));
+                case LayerSpec.Linear l -> LinearRef.forward(out, in, layer.weight().data(), layer.bias().data(), l.shape(batch), l.relu());
+                case LayerSpec.Softmax s -> SoftmaxRef.forward(out, in, batch, s.classes());
+            }
+        }
+
+        @Override
+        public void close() {
+            if (arena.scope().isAlive()) arena.close();
+        }
+    }
+}
