@@ -1,0 +1,162 @@
+package dev.alexnet.model;
+
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.model.io.Safetensors;
+import dev.alexnet.model.io.WeightFileException;
+import dev.alexnet.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * The 16 parameter tensors of AlexNet under their PyTorch names ({@code conv1.weight} [96,3,11,11] ...
+ * {@code fc8.bias} [1000]), whole-network shapes. Owns the memory they live in (an arena, or a
+ * memory-mapped file): close it when no program compiled from it is running any more.
+ */
+public final class AlexNetWeights implements AutoCloseable {
+    private final Arena arena;
+    private final Map<String, Tensor> tensors;
+    private final String origin;
+
+    private AlexNetWeights(Arena arena, Map<String, Tensor> tensors, String origin) {
+        this.arena = arena;
+        this.tensors = tensors;
+        this.origin = origin;
+        validate(tensors, origin);
+    }
+
+    /** Where the weights came from, e.g. "paper init, seed 42" or a file name. */
+    public String origin() { return origin; }
+    public boolean random() { return !origin.startsWith("file "); }
+
+    public Tensor get(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) throw new IllegalArgumentException("no tensor '" + name + "'");
+        return t;
+    }
+
+    public Map<String, Tensor> tensors() { return java.util.Collections.unmodifiableMap(tensors); }
+
+    /**
+     * Paper initialisation (section 5): weights from N(0, 0.01); biases 1 in conv2, conv4, conv5 and
+     * the fully connected layers, 0 in conv1 and conv3. Each tensor has its own stream derived from
+     * {@code seed}, so the result does not depend on thread count.
+     */
+    public static AlexNetWeights paperInit(long seed) {
+        Arena arena = Arena.ofShared();
+        Map<String, Tensor> t = allocate(arena);
+        List<String> names = AlexNetSpec.paramNames();
+        IntStream.range(0, names.size()).parallel().forEach(i -> {
+            String name = names.get(i);
+            Tensor x = t.get(name);
+            if (name.endsWith(".weight")) {
+                SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+                for (long j = 0; j < x.size(); j++) x.data().setAtIndex(JAVA_FLOAT, j, (float) (0.01 * rng.nextGaussian()));
+            } else {
+                boolean one = !(name.equals("conv1.bias") || name.equals("conv3.bias"));
+                x.data().fill((byte) 0);
+                if (one) for (long j = 0; j < x.size(); j++) x.data().setAtIndex(JAVA_FLOAT, j, 1f);
+            }
+        });
+        return new AlexNetWeights(arena, t, "paper init, seed " + seed);
+    }
+
+    /** The counter-based weights shared with the PyTorch golden script (see {@link CounterInit}). */
+    public static AlexNetWeights counter() {
+        Arena arena = Arena.ofShared();
+        Map<String, Tensor> t = allocate(arena);
+        List<String> names = AlexNetSpec.paramNames();
+        IntStream.range(0, names.size()).parallel().forEach(i -> {
+            Tensor x = t.get(names.get(i));
+            CounterInit.fill(x.data(), x.size(), i, CounterInit.scale(i));
+        });
+        return new AlexNetWeights(arena, t, "counter init (golden)");
+    }
+
+    /** Memory-maps a safetensors file; every AlexNet tensor must be there with its exact shape, F32. */
+    public static AlexNetWeights load(Path file) {
+        Arena arena = Arena.ofShared();
+        try {
+            Map<String, Tensor> all = Safetensors.read(file, arena);
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            for (String name : AlexNetSpec.paramNames()) {
+                Tensor x = all.get(name);
+                if (x == null) throw new WeightFileException(file + ": tensor '" + name + "' is missing (expected shape "
+                        + Arrays.toString(AlexNetSpec.paramShape(name)) + "; names follow PyTorch: conv1.weight ... fc8.bias)");
+                t.put(name, x);
+            }
+            return new AlexNetWeights(arena, t, "file " + file.getFileName());
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    public void save(Path file, Map<String, String> metadata) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("network", "alexnet-2012-paper");
+        meta.put("origin", origin);
+        if (metadata != null) meta.putAll(metadata);
+        Safetensors.write(file, tensors, meta);
+    }
+
+    private static Map<String, Tensor> allocate(Arena arena) {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (String name : AlexNetSpec.paramNames()) t.put(name, Tensor.allocate(arena, AlexNetSpec.paramShape(name)));
+        return t;
+    }
+
+    private static void validate(Map<String, Tensor> t, String origin) {
+        for (String name : AlexNetSpec.paramNames()) {
+            Tensor x = t.get(name);
+            if (x == null) throw new WeightFileException(origin + ": tensor '" + name + "' is missing");
+            if (!Arrays.equals(x.shape(), AlexNetSpec.paramShape(name))) {
+                throw new WeightFileException(origin + ": tensor '" + name + "' has shape " + Arrays.toString(x.shape())
+                        + ", expected " + Arrays.toString(AlexNetSpec.paramShape(name)));
+            }
+        }
+    }
+
+    /** The whole network's layers with their parameters (views, no copies). */
+    public List<Layer> layers(AlexNetSpec spec) {
+        return bind(spec.layers(), 1, 0);
+    }
+
+    /** Tower {@code tower}'s segments with its slice of every parameter (views: output-channel rows). */
+    public List<List<Layer>> towerSegments(AlexNetSpec spec, int tower) {
+        List<List<Layer>> out = new ArrayList<>();
+        for (List<LayerSpec> seg : spec.towerSegments(tower)) out.add(bind(seg, 2, tower));
+        return out;
+    }
+
+    private List<Layer> bind(List<LayerSpec> specs, int split, int tower) {
+        List<Layer> layers = new ArrayList<>();
+        for (LayerSpec s : specs) {
+            if (s instanceof LayerSpec.Conv || s instanceof LayerSpec.Linear) {
+                Tensor w = get(s.name() + ".weight"), b = get(s.name() + ".bias");
+                int rows = w.dim(0) / split;
+                layers.add(new Layer(s, w.slice(tower * rows, (tower + 1) * rows), b.slice(tower * rows, (tower + 1) * rows)));
+            } else {
+                layers.add(Layer.of(s));
+            }
+        }
+        return layers;
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) arena.close();
+    }
+}

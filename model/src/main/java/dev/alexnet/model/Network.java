@@ -1,0 +1,27 @@
+package dev.alexnet.model;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * AlexNet ready to run on its device(s): images [N,3,S,S] in, logits [N,1000] out, both host NCHW.
+ * Programs are compiled on first use of each batch size and kept. Not for concurrent use by several
+ * threads (each call may use all the devices' threads).
+ */
+public interface Network extends AutoCloseable {
+    /** The placement as given, e.g. {@code java:2} or {@code dnnl:1,java:1}. */
+    String placement();
+
+    AlexNetSpec spec();
+
+    void forward(MemorySegment images, MemorySegment logits, int batch, RunStats stats);
+
+    default void forward(MemorySegment images, MemorySegment logits, int batch) {
+        forward(images, logits, batch, null);
+    }
+
+    /** Compiles (and runs once, so first-run costs are paid) for {@code batch} without producing output. */
+    void prepare(int batch);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,31 @@
+package dev.alexnet.model;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.JavaDevice;
+
+/** Builds a {@link Network} from a placement: one device ({@code java:2}) or two towers ({@code dnnl:1,java:1}). */
+public final class Networks {
+    private Networks() {}
+
+    /**
+     * @param placement a device name, or two separated by a comma for the paper's two towers
+     *                  ({@code cuda:0,cuda:0} = two streams on one GPU)
+     */
+    public static Network open(AlexNetSpec spec, AlexNetWeights weights, String placement,
+                               JavaDevice.Kernels kernels, Devices.Precision precision) {
+        String[] parts = placement.split(",");
+        if (parts.length == 1) {
+            return new SingleDeviceNetwork(spec, weights, Devices.create(parts[0], kernels, precision), true);
+        }
+        if (parts.length != 2) throw new IllegalArgumentException("--towers takes exactly two devices, e.g. java:1,java:1; got '" + placement + "'");
+        Device a = Devices.create(parts[0], kernels, precision);
+        Device b;
+        try {
+            b = Devices.create(parts[1], kernels, precision);
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        return new TwoTowerNetwork(spec, weights, a, b, true);
+    }
+}

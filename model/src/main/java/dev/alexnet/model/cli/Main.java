@@ -1,0 +1,30 @@
+package dev.alexnet.model.cli;
+
+import dev.alexnet.model.io.WeightFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.util.ServiceLoader;
+
+/** {@code bin/alexnet}: forward, classify, export-weights, plus the subcommands other modules provide (compare, peak). */
+@Command(name = "alexnet", mixinStandardHelpOptions = true, version = "alexnet-jvm 0.1.0",
+        description = "The 2012 AlexNet on the JVM: Vector API kernels, oneDNN and CUDA through FFM, two towers on two devices.",
+        subcommands = {ForwardCommand.class, ClassifyCommand.class, ExportWeightsCommand.class})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        for (SubcommandProvider p : ServiceLoader.load(SubcommandProvider.class)) cli.addSubcommand(p.name(), p.command());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            boolean userError = e instanceof IllegalArgumentException || e instanceof WeightFileException
+                    || e instanceof IllegalStateException || e instanceof UnsupportedOperationException;
+            cmd.getErr().println("error: " + e.getMessage());
+            if (!userError || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
+            return userError ? 2 : 1;
+        });
+        return cli.execute(args);
+    }
+}

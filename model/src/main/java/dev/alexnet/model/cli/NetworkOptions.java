@@ -1,0 +1,80 @@
+package dev.alexnet.model.cli;
+
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.model.AlexNetSpec;
+import dev.alexnet.model.AlexNetWeights;
+import dev.alexnet.model.Devices;
+import dev.alexnet.model.Network;
+import dev.alexnet.model.Networks;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options every command that runs the network shares: weights, placement, kernels, precision, variant. */
+public final class NetworkOptions {
+    @Option(names = "--weights", paramLabel = "FILE", description = "safetensors weights with PyTorch names (default: the paper's initialisation from --seed)")
+    Path weights;
+
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the paper initialisation when no --weights (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--device", paramLabel = "DEV", description = "one device for the whole network: java:N, ref:1, dnnl:N, cuda:K (default: java:<cores>)")
+    String device;
+
+    @Option(names = "--towers", paramLabel = "A,B", description = "the paper's two towers on two devices, e.g. java:1,java:1  dnnl:1,java:1  cuda:0,cuda:0")
+    String towers;
+
+    @Option(names = "--kernels", defaultValue = "vector", description = "Java kernels for java:N devices: vector or reference (default: ${DEFAULT-VALUE})")
+    String kernels;
+
+    @Option(names = "--precision", defaultValue = "fp32", description = "CUDA math: fp32 or tf32 (default: ${DEFAULT-VALUE})")
+    String precision;
+
+    @Option(names = "--input-size", defaultValue = "227", description = "227 (conv1 pad 0) or 224 (conv1 pad 2) (default: ${DEFAULT-VALUE})")
+    int inputSize;
+
+    @Option(names = "--lrn", defaultValue = "per-tower", description = "LRN window: per-tower (the paper's two-GPU net) or all (across all channels) (default: ${DEFAULT-VALUE})")
+    String lrn;
+
+    AlexNetSpec spec() {
+        boolean perTower = switch (lrn) {
+            case "per-tower", "tower" -> true;
+            case "all", "all-channels" -> false;
+            default -> throw new IllegalArgumentException("--lrn must be per-tower or all, got '" + lrn + "'");
+        };
+        return new AlexNetSpec(inputSize, perTower);
+    }
+
+    AlexNetWeights loadWeights() {
+        return weights != null ? AlexNetWeights.load(weights) : AlexNetWeights.paperInit(seed);
+    }
+
+    String placement() {
+        if (device != null && towers != null) throw new IllegalArgumentException("give --device or --towers, not both");
+        if (towers != null) {
+            if (towers.split(",").length != 2) throw new IllegalArgumentException("--towers needs two devices separated by a comma, e.g. java:1,java:1");
+            return towers;
+        }
+        return device != null ? device : "java:" + Runtime.getRuntime().availableProcessors();
+    }
+
+    JavaDevice.Kernels javaKernels() {
+        return switch (kernels) {
+            case "vector", "vec" -> JavaDevice.Kernels.VECTOR;
+            case "reference", "ref" -> JavaDevice.Kernels.REFERENCE;
+            default -> throw new IllegalArgumentException("--kernels must be vector or reference, got '" + kernels + "'");
+        };
+    }
+
+    Devices.Precision precision() {
+        return switch (precision) {
+            case "fp32" -> Devices.Precision.FP32;
+            case "tf32" -> Devices.Precision.TF32;
+            default -> throw new IllegalArgumentException("--precision must be fp32 or tf32, got '" + precision + "'");
+        };
+    }
+
+    Network open(AlexNetSpec spec, AlexNetWeights w) {
+        return Networks.open(spec, w, placement(), javaKernels(), precision());
+    }
+}
