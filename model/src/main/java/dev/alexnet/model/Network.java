@@ -5,7 +5,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * AlexNet ready to run on its device(s): images [N,3,S,S] in, logits [N,1000] out, both host NCHW.
  * Programs are compiled on first use of each batch size and kept. Not for concurrent use by several
- * threads (each call may use all the devices' threads).
+ * threads (each call may use all the devices' threads). The segments passed in are read and written
+ * from the network's own threads: allocate them in a shared or global arena, not a confined one.
  */
 public interface Network extends AutoCloseable {
     /** The placement as given, e.g. {@code java:2} or {@code dnnl:1,java:1}. */

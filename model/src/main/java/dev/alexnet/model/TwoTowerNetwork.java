@@ -108,18 +108,25 @@ public final class TwoTowerNetwork implements Network {
         CyclicBarrier barrier = new CyclicBarrier(2);
         Future<?> a = threads.submit(() -> tower(plan, 0, images, logits, barrier, stats));
         Future<?> b = threads.submit(() -> tower(plan, 1, images, logits, barrier, stats));
-        try {
-            a.get();
-            b.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the towers ran", e);
-        } catch (ExecutionException e) {
-            barrier.reset();
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) throw r;
-            throw new IllegalStateException("a tower failed: " + c, c);
+        Throwable failure = null;
+        for (Future<?> f : List.of(a, b)) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                barrier.reset();
+                throw new IllegalStateException("interrupted while the towers ran", e);
+            } catch (ExecutionException e) {
+                barrier.reset();
+                // keep the root cause, not the other tower's "broken barrier"
+                if (failure == null || failure.getCause() instanceof BrokenBarrierException) failure = e.getCause();
+            }
         }
+        if (failure instanceof WrongThreadException e) {
+            throw new IllegalArgumentException("the towers run on their own threads: allocate images and logits in a shared arena (Arena.ofShared()), not a confined one", e);
+        }
+        if (failure instanceof RuntimeException r) throw r;
+        if (failure != null) throw new IllegalStateException("a tower failed: " + failure, failure);
     }
 
     private Void tower(Plan plan, int t, MemorySegment images, MemorySegment logits, CyclicBarrier barrier, RunStats stats) {

@@ -52,7 +52,7 @@ final class ClassifyCommand implements Callable<Integer> {
             labels.add(p.toString());
         }
         int batch = pics.size();
-        try (Arena arena = Arena.ofConfined(); AlexNetWeights w = net.loadWeights(); Network n = net.open(spec, w)) {
+        try (Arena arena = Arena.ofShared(); AlexNetWeights w = net.loadWeights(); Network n = net.open(spec, w)) {
             Tensor x = Tensor.allocate(arena, batch, 3, s, s);
             for (int i = 0; i < batch; i++) Images.preprocess(pics.get(i), s, x.data(), (long) i * 3 * s * s);
             Tensor logits = Tensor.allocate(arena, batch, AlexNetSpec.CLASSES);

@@ -27,7 +27,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AlexNetSpec spec = net.spec();
-        try (Arena arena = Arena.ofConfined(); AlexNetWeights w = net.loadWeights(); Network n = net.open(spec, w)) {
+        try (Arena arena = Arena.ofShared(); AlexNetWeights w = net.loadWeights(); Network n = net.open(spec, w)) {
             Tensor x = Npy.read(input, arena);
             int s = spec.inputSize();
             if (x.rank() != 4 || x.dim(1) != 3 || x.dim(2) != s || x.dim(3) != s) {

@@ -13,32 +13,35 @@ import java.util.Map;
 final class Report {
     private Report() {}
 
-    /** Median per-layer milliseconds over runs, per track (device or tower). */
+    /** Median per-layer milliseconds over runs, grouped by track (the device, or tower A then tower B). */
     static void layerTable(List<RunStats> runs, PrintStream out) {
-        Map<String, List<Double>> perLayer = new LinkedHashMap<>();
+        Map<String, Map<String, List<Double>>> perTrack = new java.util.TreeMap<>();
         for (RunStats r : runs) {
-            Map<String, Double> thisRun = new LinkedHashMap<>();
+            Map<String, Map<String, Double>> thisRun = new LinkedHashMap<>();
             for (RunStats.Span s : r.spans()) {
-                String key = s.track() + "\t" + s.name();
-                if (s.kind() == RunStats.Kind.LAYER) thisRun.merge(key, s.durNanos() / 1e6, Double::sum);
+                if (s.kind() == RunStats.Kind.LAYER) {
+                    thisRun.computeIfAbsent(s.track(), k -> new LinkedHashMap<>()).merge(s.name(), s.durNanos() / 1e6, Double::sum);
+                }
             }
-            thisRun.forEach((k, v) -> perLayer.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            thisRun.forEach((track, layers) -> layers.forEach((layer, ms) -> perTrack
+                    .computeIfAbsent(track, k -> new LinkedHashMap<>()).computeIfAbsent(layer, k -> new ArrayList<>()).add(ms)));
         }
         out.printf("%-24s %-8s %10s%n", "device / tower", "layer", "median ms");
-        String last = "";
-        double total = 0;
-        for (var e : perLayer.entrySet()) {
-            String[] k = e.getKey().split("\t");
-            double med = median(e.getValue());
-            out.printf("%-24s %-8s %10.3f%n", k[0].equals(last) ? "" : k[0], k[1], med);
-            last = k[0];
-            total += med;
+        for (var t : perTrack.entrySet()) {
+            double total = 0;
+            boolean first = true;
+            for (var e : t.getValue().entrySet()) {
+                double med = median(e.getValue());
+                out.printf("%-24s %-8s %10.3f%n", first ? t.getKey() : "", e.getKey(), med);
+                first = false;
+                total += med;
+            }
+            out.printf("%-24s %-8s %10.3f%n", "", "sum", total);
         }
-        out.printf("%-24s %-8s %10.3f  (sum of layer medians over all tracks)%n", "", "total", total);
     }
 
     static void twoTowerSummary(RunStats stats, PrintStream out) {
-        List<String> tracks = stats.tracks();
+        List<String> tracks = stats.tracks().stream().sorted().toList();
         if (tracks.size() < 2) return;
         out.printf("%-28s %12s %12s %12s %14s%n", "tower", "compute ms", "exchange ms", "idle ms", "bytes sent");
         for (String t : tracks) {
