@@ -67,7 +67,15 @@ public final class Npy {
         }
         List<Integer> dims = new ArrayList<>();
         for (String d : group(SHAPE, header, file, "shape").split(",")) {
-            if (!d.isBlank()) dims.add(Integer.parseInt(d.strip()));
+            if (d.isBlank()) continue;
+            int dim;
+            try {
+                dim = Integer.parseInt(d.strip());
+            } catch (NumberFormatException e) {
+                throw new WeightFileException(file + ": bad dimension '" + d.strip() + "' in .npy shape: " + header.strip(), e);
+            }
+            if (dim <= 0) throw new WeightFileException(file + ": shape " + header.strip() + " has a dimension " + dim + " (empty arrays are not supported)");
+            dims.add(dim);
         }
         if (dims.isEmpty()) throw new WeightFileException(file + ": scalar arrays are not supported");
         int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();

@@ -88,12 +88,13 @@ public final class Safetensors {
             long n = 1;
             for (int d : shape) {
                 if (d < 0) throw new WeightFileException(where + ": negative dimension in " + Arrays.toString(shape));
-                n = Math.multiplyExact(n, d);
+                n = d == 0 || n <= Long.MAX_VALUE / Float.BYTES / d ? n * d : -1; // -1: the byte size would overflow a long
+                if (n < 0) throw new WeightFileException(where + ": shape " + Arrays.toString(shape) + " is impossibly large");
             }
             if (off[1] - off[0] != n * Float.BYTES) throw new WeightFileException(where + ": shape " + Arrays.toString(shape) + " needs "
                     + n * Float.BYTES + " bytes but data_offsets span " + (off[1] - off[0]));
             if (n == 0 || shape.length == 0) throw new WeightFileException(where + ": empty or scalar tensors are not supported");
-            ranges.add(new long[] {off[0], off[1]});
+            ranges.add(new long[] {off[0], off[1], out.size()}); // [begin, end, index of the name in `out`]
             MemorySegment seg = map.asSlice(dataStart + off[0], off[1] - off[0]);
             if ((seg.address() & 3) != 0) { // misaligned writer: copy once into aligned memory
                 MemorySegment aligned = arena.allocate(seg.byteSize(), 64);
@@ -104,7 +105,13 @@ public final class Safetensors {
         }
         ranges.sort((a, b) -> Long.compare(a[0], b[0]));
         for (int i = 1; i < ranges.size(); i++) {
-            if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new WeightFileException(file + ": tensors overlap in the data section (the header lies)");
+            if (ranges.get(i)[0] < ranges.get(i - 1)[1]) {
+                List<String> names = new ArrayList<>(out.keySet());
+                long[] a = ranges.get(i - 1), b = ranges.get(i);
+                throw new WeightFileException(file + ": tensors '" + names.get((int) a[2]) + "' " + Arrays.toString(Arrays.copyOf(a, 2))
+                        + " and '" + names.get((int) b[2]) + "' " + Arrays.toString(Arrays.copyOf(b, 2))
+                        + " overlap in the data section (the header lies)");
+            }
         }
         return out;
     }
@@ -151,7 +158,8 @@ public final class Safetensors {
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                     StandardOpenOption.TRUNCATE_EXISTING);
              Arena arena = Arena.ofConfined()) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip();
             while (len.hasRemaining()) ch.write(len);

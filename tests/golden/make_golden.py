@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+"""Golden files for the Java tests, computed independently with PyTorch (float32, CPU).
+
+Usage: python3 tests/golden/make_golden.py tests/src/test/resources/golden     (also `make golden`)
+       add --check-f64 to also print how far the float32 network is from a float64 run
+
+Needs Debian's python3-torch and python3-numpy (apt-get install -y python3-torch python3-numpy).
+The Java tests never run Python: they read the .npy files and manifest.json this script writes.
+
+What it writes (all little-endian float32 .npy, C order):
+  counter_check.npy         rows of CounterInit values (the generator twin below), see manifest
+  kernel cases              <case>_x.npy, _w.npy, _b.npy (inputs, from the counter generator) and
+                            <case>_y.npy (PyTorch's output); one entry per case in manifest.json
+  net_logits.npy            the whole paper AlexNet at batch 2, counter weights, counter input
+  net_pool5.npy, net_fc7.npy   intermediate activations for diagnosis
+  manifest.json             every case with its parameters and file names
+
+The whole-network weights (244 MB) are not written: both sides regenerate them bit-exactly from
+CounterInit. Output is deterministic: one thread, fixed inputs, no random state.
+"""
+import json
+import os
+import sys
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    # `python3` on PATH may be a pyenv or venv interpreter without torch: fall back to Debian's.
+    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    sys.exit("make_golden.py needs Debian's PyTorch and numpy: apt-get install -y python3-torch python3-numpy")
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+# ---------------------------------------------------------------------------------------------
+# CounterInit, bit-exact twin of dev.alexnet.model.CounterInit (uint32 wrap-around arithmetic).
+# ---------------------------------------------------------------------------------------------
+M32 = 0xFFFFFFFF
+PARAM_NAMES = [f"{l}.{p}" for l in ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"]
+               for p in ["weight", "bias"]]
+PARAM_SHAPES = {
+    "conv1.weight": (96, 3, 11, 11), "conv1.bias": (96,),
+    "conv2.weight": (256, 48, 5, 5), "conv2.bias": (256,),
+    "conv3.weight": (384, 256, 3, 3), "conv3.bias": (384,),
+    "conv4.weight": (384, 192, 3, 3), "conv4.bias": (384,),
+    "conv5.weight": (256, 192, 3, 3), "conv5.bias": (256,),
+    "fc6.weight": (4096, 9216), "fc6.bias": (4096,),
+    "fc7.weight": (4096, 4096), "fc7.bias": (4096,),
+    "fc8.weight": (1000, 4096), "fc8.bias": (1000,),
+}
+# CounterInit.SCALES, in PARAM_NAMES order (powers of two).
+SCALES = [2.0 ** -2, 2.0 ** -4,   # conv1
+          2.0 ** -3, 2.0 ** -4,   # conv2
+          2.0 ** -3, 2.0 ** -4,   # conv3
+          2.0 ** -3, 2.0 ** -4,   # conv4
+          2.0 ** -3, 2.0 ** -4,   # conv5
+          2.0 ** -4, 2.0 ** -4,   # fc6
+          2.0 ** -4, 2.0 ** -4,   # fc7
+          2.0 ** -4, 2.0 ** -4]   # fc8
+INPUT_STREAM = 16
+INPUT_SCALE = 2.0
+
+
+def counter(stream, count, scale, start=0):
+    """Elements start..start+count-1 of counter stream `stream`, float32, times `scale` (a power of two)."""
+    base = (0x9E3779B9 * (stream + 1)) & M32
+    i = np.arange(start, start + count, dtype=np.uint64)
+    u = ((i + np.uint64(base)) & np.uint64(M32)).astype(np.uint32)
+    with np.errstate(over="ignore"):
+        u ^= u >> np.uint32(16)
+        u *= np.uint32(0x7FEB352D)
+        u ^= u >> np.uint32(15)
+        u *= np.uint32(0x846CA68B)
+        u ^= u >> np.uint32(16)
+    # ((u >>> 8) * 2^-24 - 0.5) * scale: every step exact in float32.
+    v = (u >> np.uint32(8)).astype(np.float32) * np.float32(2.0 ** -24) - np.float32(0.5)
+    return (v * np.float32(scale)).astype(np.float32)
+
+
+def counter_tensor(stream, shape, scale):
+    return counter(stream, int(np.prod(shape)), scale).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper AlexNet in torch, float32 (layer order as AlexNetSpec: conv, ReLU, LRN, pool).
+# ---------------------------------------------------------------------------------------------
+LRN = dict(size=5, k=2.0, alpha=1e-4, beta=0.75)  # paper: alpha NOT divided by n
+
+
+def lrn_paper(x, size, k, alpha, beta, groups):
+    """Paper LRN (alpha multiplies the plain sum) applied separately on each of `groups` channel groups.
+    torch's local_response_norm divides alpha by size, so it gets alpha * size."""
+    parts = torch.chunk(x, groups, dim=1)
+    return torch.cat([F.local_response_norm(p, size, alpha=alpha * size, beta=beta, k=k) for p in parts], dim=1)
+
+
+def alexnet_forward(x, P, taps=None):
+    t = lambda name: (torch.from_numpy(P[name + ".weight"]), torch.from_numpy(P[name + ".bias"]))
+    w, b = t("conv1"); x = F.relu(F.conv2d(x, w, b, stride=4, padding=0))
+    x = lrn_paper(x, groups=2, **LRN); x = F.max_pool2d(x, 3, 2)
+    w, b = t("conv2"); x = F.relu(F.conv2d(x, w, b, padding=2, groups=2))
+    x = lrn_paper(x, groups=2, **LRN); x = F.max_pool2d(x, 3, 2)
+    w, b = t("conv3"); x = F.relu(F.conv2d(x, w, b, padding=1))
+    w, b = t("conv4"); x = F.relu(F.conv2d(x, w, b, padding=1, groups=2))
+    w, b = t("conv5"); x = F.relu(F.conv2d(x, w, b, padding=1, groups=2))
+    x = F.max_pool2d(x, 3, 2)
+    x = torch.flatten(x, 1)
+    if taps is not None: taps["pool5"] = x
+    w, b = t("fc6"); x = F.relu(F.linear(x, w, b))
+    w, b = t("fc7"); x = F.relu(F.linear(x, w, b))
+    if taps is not None: taps["fc7"] = x
+    w, b = t("fc8"); x = F.linear(x, w, b)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernel cases. Inputs from counter streams 100+ (never used by the network), scale a power of two.
+# ---------------------------------------------------------------------------------------------
+class Writer:
+    def __init__(self, out):
+        self.out = out
+        self.cases = []
+        self.stream = 100
+        os.makedirs(out, exist_ok=True)
+
+    def gen(self, shape, scale, offset=0.0):
+        a = counter_tensor(self.stream, shape, scale)
+        self.stream += 1
+        return (a + np.float32(offset)).astype(np.float32)
+
+    def save(self, name, arr):
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        np.save(os.path.join(self.out, name + ".npy"), arr)
+        return name + ".npy"
+
+    def add(self, case, arrays):
+        # files: role (x input, w weight, b bias, y PyTorch's output) -> file name
+        case["files"] = {role: self.save(case["name"] + "_" + role, arr) for role, arr in arrays.items() if arr is not None}
+        self.cases.append(case)
+
+
+def conv_case(W, name, n, c, h, w, k, r, s, sh, sw, ph, pw, groups, bias, relu, xscale=2.0, wscale=0.5):
+    x = W.gen((n, c, h, w), xscale)
+    wt = W.gen((k, c // groups, r, s), wscale)
+    b = W.gen((k,), 0.5) if bias else None
+    y = F.conv2d(torch.from_numpy(x), torch.from_numpy(wt), None if b is None else torch.from_numpy(b),
+                 stride=(sh, sw), padding=(ph, pw), groups=groups)
+    if relu: y = F.relu(y)
+    W.add(dict(kind="conv", name=name, n=n, c=c, h=h, w=w, k=k, r=r, s=s, strideH=sh, strideW=sw,
+               padH=ph, padW=pw, groups=groups, relu=relu),
+          dict(x=x, w=wt, b=b, y=y.numpy()))
+
+
+def pool_case(W, name, n, c, h, w, kernel, stride, pad, offset=0.0):
+    x = W.gen((n, c, h, w), 8.0, offset)
+    y = F.max_pool2d(torch.from_numpy(x), kernel, stride, pad)
+    W.add(dict(kind="maxpool", name=name, n=n, c=c, h=h, w=w, kernel=kernel, stride=stride, pad=pad),
+          dict(x=x, y=y.numpy()))
+
+
+def lrn_case(W, name, n, c, h, w, size, k, alpha, beta, groups, xscale=128.0):
+    x = W.gen((n, c, h, w), xscale)
+    y = lrn_paper(torch.from_numpy(x), size, k, alpha, beta, groups)
+    W.add(dict(kind="lrn", name=name, n=n, c=c, h=h, w=w, size=size, k=k, alpha=alpha, beta=beta,
+               channelGroups=groups, convention="paper: alpha multiplies the plain window sum (torch got alpha*size)"),
+          dict(x=x, y=y.numpy()))
+
+
+def linear_case(W, name, n, fin, fout, bias, relu):
+    x = W.gen((n, fin), 2.0)
+    wt = W.gen((fout, fin), 0.25)
+    b = W.gen((fout,), 0.5) if bias else None
+    y = F.linear(torch.from_numpy(x), torch.from_numpy(wt), None if b is None else torch.from_numpy(b))
+    if relu: y = F.relu(y)
+    W.add(dict(kind="linear", name=name, n=n, **{"in": fin, "out": fout}, relu=relu),
+          dict(x=x, w=wt, b=b, y=y.numpy()))
+
+
+def softmax_case(W, name, rows, cols, scale):
+    x = W.gen((rows, cols), scale)
+    y = torch.softmax(torch.from_numpy(x), dim=1)
+    W.add(dict(kind="softmax", name=name, rows=rows, cols=cols), dict(x=x, y=y.numpy()))
+
+
+def kernel_cases(W):
+    # conv: stride, pad, groups=2, odd and non-square sizes, C=1/3, with/without bias and ReLU
+    conv_case(W, "conv_c3_k11_s4", 1, 3, 23, 23, 8, 11, 11, 4, 4, 0, 0, 1, True, True)      # conv1-like
+    conv_case(W, "conv_c3_k3_p1", 2, 3, 11, 11, 5, 3, 3, 1, 1, 1, 1, 1, True, False)
+    conv_case(W, "conv_g2_k5_p2", 2, 6, 9, 9, 4, 5, 5, 1, 1, 2, 2, 2, True, True)           # conv2-like
+    conv_case(W, "conv_g2_k3_p1_c16", 1, 16, 13, 13, 12, 3, 3, 1, 1, 1, 1, 2, True, True)   # conv4-like
+    conv_case(W, "conv_c1_odd_nobias", 1, 1, 7, 10, 3, 3, 2, 1, 2, 1, 0, 1, False, False)   # R!=S, sh!=sw, ph!=pw
+    conv_case(W, "conv_c64_long_sum", 1, 64, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, True, False)    # 576-term sums
+    conv_case(W, "conv_s3_p2_g2_odd", 1, 4, 8, 7, 6, 4, 4, 3, 3, 2, 2, 2, False, True)     # even kernel, stride 3
+    # max pooling: the paper's overlapping 3/2, padded (all-negative input: padding must never win)
+    pool_case(W, "pool_3s2_13", 2, 4, 13, 13, 3, 2, 0)
+    pool_case(W, "pool_3s2_27", 1, 2, 27, 27, 3, 2, 0)
+    pool_case(W, "pool_3s2_pad1_neg", 1, 3, 8, 9, 3, 2, 1, offset=-8.0)
+    pool_case(W, "pool_2s2_odd", 1, 2, 7, 5, 2, 2, 0)
+    # LRN, paper convention; values up to 64 so the alpha term matters (factors down to ~0.6)
+    lrn_case(W, "lrn_paper_g1", 2, 7, 5, 5, 5, 2.0, 1e-4, 0.75, 1)
+    lrn_case(W, "lrn_paper_g2", 1, 10, 3, 4, 5, 2.0, 1e-4, 0.75, 2)
+    lrn_case(W, "lrn_paper_small_odd", 1, 3, 2, 3, 5, 2.0, 1e-4, 0.75, 1)                  # C < n
+    lrn_case(W, "lrn_n3_k1_b05_g2", 1, 8, 3, 3, 3, 1.0, 1e-3, 0.5, 2)
+    # linear
+    linear_case(W, "linear_small", 3, 37, 11, True, False)
+    linear_case(W, "linear_relu", 2, 64, 16, True, True)
+    linear_case(W, "linear_long_nobias", 2, 1000, 5, False, False)
+    # softmax
+    softmax_case(W, "softmax_small", 3, 10, 64.0)
+    softmax_case(W, "softmax_1000", 2, 1000, 16.0)
+
+
+# ---------------------------------------------------------------------------------------------
+def check_f64(P, x, logits, taps):
+    """How far PyTorch's float32 run is from the same network in float64 (the basis of the Java bounds)."""
+    P64 = {k: v.astype(np.float64) for k, v in P.items()}
+    t64 = {}
+    with torch.no_grad():
+        y64 = alexnet_forward(torch.from_numpy(x.astype(np.float64)), P64, t64).numpy()
+    for name, a, b in [("logits", logits, y64), ("pool5", taps["pool5"].numpy(), t64["pool5"].numpy()),
+                       ("fc7", taps["fc7"].numpy(), t64["fc7"].numpy())]:
+        d = np.abs(a.astype(np.float64) - b).max()
+        print(f"float32 vs float64 {name}: max|diff| {d:.3e}, rel {d / np.abs(b).max():.3e}")
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--check-f64"]
+    if len(args) != 1:
+        sys.exit("usage: make_golden.py [--check-f64] OUTPUT_DIR")
+    out = args[0]
+    W = Writer(out)
+
+    # Generator twin check: rows of CounterInit values (stream, first index, scale).
+    rows = [(0, 0, SCALES[0]), (1, 0, SCALES[1]), (10, 0, SCALES[10]),
+            (10, 4096 * 9216 - 64, SCALES[10]), (15, 0, SCALES[15]), (INPUT_STREAM, 0, INPUT_SCALE),
+            (INPUT_STREAM, 2 * 3 * 227 * 227 - 64, INPUT_SCALE), (3, (1 << 31) - 32, 1.0)]
+    check = np.stack([counter(s, 64, sc, start) for s, start, sc in rows])
+    counter_file = W.save("counter_check", check)
+
+    kernel_cases(W)
+
+    # The whole network at batch 2.
+    P = {name: counter_tensor(i, PARAM_SHAPES[name], SCALES[i]) for i, name in enumerate(PARAM_NAMES)}
+    x = counter_tensor(INPUT_STREAM, (2, 3, 227, 227), INPUT_SCALE)
+    taps = {}
+    with torch.no_grad():
+        logits = alexnet_forward(torch.from_numpy(x), P, taps).numpy()
+    if "--check-f64" in sys.argv:
+        check_f64(P, x, logits, taps)
+    net = dict(batch=2, input=dict(stream=INPUT_STREAM, scale=INPUT_SCALE, shape=[2, 3, 227, 227]),
+               lrn="paper, per tower (each half of the channels separately)", order="conv,relu,lrn,maxpool",
+               logits=W.save("net_logits", logits), pool5=W.save("net_pool5", taps["pool5"].numpy()),
+               fc7=W.save("net_fc7", taps["fc7"].numpy()))
+
+    manifest = dict(
+        generator="tests/golden/make_golden.py",
+        torch=torch.__version__, numpy=np.__version__, threads=1, dtype="float32",
+        counter=dict(file=counter_file, rows=[dict(stream=s, start=start, scale=sc) for s, start, sc in rows],
+                     param_names=PARAM_NAMES, param_scales=SCALES, input_stream=INPUT_STREAM, input_scale=INPUT_SCALE),
+        cases=W.cases, network=net)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=False)
+        f.write("\n")
+    total = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+    print(f"wrote {len(W.cases)} kernel cases, the network golden and manifest.json to {out} ({total} bytes)")
+
+
+if __name__ == "__main__":
+    main()
