@@ -1,0 +1,300 @@
+package dev.alexnet.bench;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.Program;
+import dev.alexnet.model.Devices;
+
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * The comparison behind {@code alexnet compare}: every case of the {@link LayerTable} on every
+ * backend, batch size and thread count, fed the same seeded inputs and weights, each output held
+ * to the reference kernels ({@link Oracle}), each timing taken by {@link Timing}.
+ *
+ * <p>Order of work: batch, then case, then thread count, then backend. The input and the oracle's
+ * output are made once per (batch, case); the backends run one after another on them, so a Java and
+ * a oneDNN figure for the same case are taken seconds apart (the machine's load changes slowly).
+ * Smaller batches run first, so a time limit cuts the slow end.
+ *
+ * <p>Agreement is checked twice per case: after the first run (before any timing) and after the
+ * last timed run (a race between threads that shows up only some of the time is then likelier to be
+ * seen). Either failing makes the row FAIL, and any FAIL or ERROR makes {@link Outcome#exitCode} 1.
+ */
+public final class CompareRunner {
+    /** How the {@code ref} backend is timed: it is the oracle either way. */
+    public enum RefTiming {
+        /** At batch 1 only, the oracle's own single run (no warm-up): cheap, indicative. */
+        ORACLE,
+        /** Never (ref rows are not produced). */
+        NONE,
+        /** Like every backend but with one untimed warm-up-free run per case and batch (slow at batch 32). */
+        FULL
+    }
+
+    /**
+     * A backend: makes a device for a thread count.
+     *
+     * @param threaded false for backends that take no host-thread count (ref runs single-threaded,
+     *                 a GPU): they run once per batch, under the first thread count
+     */
+    public record Backend(String name, boolean threaded, IntFunction<Device> factory) {}
+
+    /** Everything a run needs; see {@link CompareCommand} for the command-line defaults. */
+    public record Config(List<Backend> backends, List<Integer> batches, List<Integer> threads, List<String> layers,
+                         Timing.Budget budget, Peak.Result peak, boolean checkAllImages, double bound, double gpuBound,
+                         RefTiming refTiming, long timeLimitNanos, LayerTable.Init init, long seed, PrintStream progress) {}
+
+    /** What came out: rows, backends that could not start (with why), peak used, machine. */
+    public record Outcome(List<Row> rows, Map<String, String> unavailable, Peak.Result peak, Map<String, Object> machine,
+                          Map<String, String> devices, String weights, boolean timeLimitHit, double wallSeconds) {
+        public long failures() { return rows.stream().filter(Row::failed).count(); }
+        public int exitCode() { return failures() > 0 ? 1 : 0; }
+    }
+
+    /** The standard backends: ref, java (Vector API kernels), dnnl, cuda. */
+    public static Backend standard(String name, JavaDevice.Kernels javaKernels, Devices.Precision precision) {
+        return switch (name) {
+            case "ref" -> new Backend("ref", false, t -> new JavaDevice(1, JavaDevice.Kernels.REFERENCE));
+            case "java" -> new Backend("java", true, t -> Devices.create("java:" + t, javaKernels, precision));
+            case "dnnl" -> new Backend("dnnl", true, t -> Devices.create("dnnl:" + t, javaKernels, precision));
+            case "cuda" -> new Backend("cuda", false, t -> Devices.create("cuda:0", javaKernels, precision));
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "': use ref, java, dnnl, cuda");
+        };
+    }
+
+    private final Config cfg;
+
+    public CompareRunner(Config cfg) {
+        this.cfg = cfg;
+    }
+
+    public Outcome run() {
+        long t0 = System.nanoTime();
+        long deadline = cfg.timeLimitNanos() <= 0 ? Long.MAX_VALUE : t0 + cfg.timeLimitNanos();
+        PrintStream log = cfg.progress();
+        Map<String, Object> machine = Machine.describe();
+
+        Peak.Result peak = cfg.peak();
+        if (peak == null) {
+            log.println("measuring peak FMA throughput and bandwidth at " + cfg.threads() + " thread(s) ...");
+            peak = Peak.measure(cfg.threads(), 0.3, 64L << 20);
+            for (Peak.Figures f : peak.figures()) {
+                log.printf("  %d thread(s): FMA %.1f GFLOP/s, triad %.1f GB/s, read %.1f GB/s%n", f.threads(), f.fmaGflops(), f.triadGbs(), f.readGbs());
+            }
+        }
+
+        // Devices: one per (backend, thread count), created up front so unavailable backends are known early.
+        Map<String, Device> devices = new LinkedHashMap<>();
+        Map<String, String> unavailable = new LinkedHashMap<>();
+        Map<String, String> deviceInfo = new LinkedHashMap<>();
+        for (Backend b : cfg.backends()) {
+            for (int t : b.threaded() ? cfg.threads() : List.of(cfg.threads().getFirst())) {
+                try {
+                    Device d = b.factory().apply(t);
+                    devices.put(key(b.name(), t), d);
+                    String desc = Machine.deviceDescription(d);
+                    deviceInfo.put(d.name(), desc != null ? desc : d.getClass().getName());
+                } catch (Throwable e) {
+                    unavailable.put(b.name(), Machine.rootMessage(e));
+                    log.println("backend " + b.name() + " unavailable: " + Machine.rootMessage(e));
+                    break;
+                }
+            }
+        }
+        if (devices.keySet().stream().anyMatch(k -> k.startsWith("dnnl:"))) machine.put("onednn", Machine.dnnlVersion());
+        if (devices.keySet().stream().anyMatch(k -> k.startsWith("cuda:"))) machine.put("cuda", Machine.cudaLibraries());
+
+        List<Row> rows = new ArrayList<>();
+        boolean timeLimitHit = false;
+        try (LayerTable table = LayerTable.create(cfg.init(), cfg.seed())) {
+            List<LayerTable.Case> cases = table.select(cfg.layers());
+            int total = countCases(cases.size(), devices.keySet());
+            int done = 0;
+            for (int batch : cfg.batches()) {
+                for (LayerTable.Case c : cases) {
+                    try (Arena arena = Arena.ofShared()) {
+                        MemorySegment input = arena.allocate(batch * c.inputFloats() * Float.BYTES, 64);
+                        MemorySegment output = arena.allocate(batch * c.outputFloats() * Float.BYTES, 64);
+                        LayerTable.fillInput(c, input, batch);
+                        if (System.nanoTime() > deadline) {
+                            timeLimitHit = true;
+                            for (Backend b : cfg.backends()) for (int t : threadsFor(b)) {
+                                Device d = devices.get(key(b.name(), t));
+                                if (d == null || (b.name().equals("ref") && !refTimed(batch))) continue;
+                                rows.add(Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "SKIP", null, boundFor(b), "time limit reached"));
+                                done++;
+                            }
+                            continue;
+                        }
+                        try (Oracle oracle = new Oracle(c, batch, input, cfg.checkAllImages())) {
+                            for (int t : cfg.threads()) {
+                                for (Backend b : cfg.backends()) {
+                                    if (!b.threaded() && t != cfg.threads().getFirst()) continue;
+                                    Device d = devices.get(key(b.name(), t));
+                                    if (d == null) continue;
+                                    Row row;
+                                    if (b.name().equals("ref") && cfg.refTiming() != RefTiming.FULL) {
+                                        if (!refTimed(batch)) continue;
+                                        row = oracleRow(b, d, batch, c, oracle, peak);
+                                    } else if (System.nanoTime() > deadline) {
+                                        timeLimitHit = true;
+                                        row = Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "SKIP", null, boundFor(b), "time limit reached");
+                                    } else {
+                                        boolean refFull = b.name().equals("ref");
+                                        row = measure(b, d, t, batch, c, input, output, oracle, peak,
+                                                refFull ? Timing.Budget.single() : cfg.budget());
+                                    }
+                                    rows.add(row);
+                                    done++;
+                                    progress(log, done, total, t0, row);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            String origin = table.weightsOrigin();
+            rows = withRatios(rows);
+            return new Outcome(List.copyOf(rows), unavailable, peak, machine, deviceInfo, origin, timeLimitHit,
+                    (System.nanoTime() - t0) / 1e9);
+        } finally {
+            devices.values().forEach(d -> {
+                try {
+                    d.close();
+                } catch (RuntimeException e) {
+                    log.println("closing " + d.name() + ": " + e.getMessage());
+                }
+            });
+        }
+    }
+
+    private boolean refTimed(int batch) {
+        return switch (cfg.refTiming()) {
+            case ORACLE -> batch == 1;
+            case NONE -> false;
+            case FULL -> true;
+        };
+    }
+
+    private List<Integer> threadsFor(Backend b) {
+        return b.threaded() ? cfg.threads() : List.of(cfg.threads().getFirst());
+    }
+
+    private static int threadsLabel(Backend b, int t) {
+        if (b.name().equals("ref")) return 1;
+        return b.threaded() ? t : 0;
+    }
+
+    private double boundFor(Backend b) {
+        return b.name().equals("cuda") ? cfg.gpuBound() : cfg.bound();
+    }
+
+    private int countCases(int cases, java.util.Set<String> deviceKeys) {
+        int n = 0;
+        for (int batch : cfg.batches()) {
+            for (String k : deviceKeys) {
+                if (k.startsWith("ref:") && !refTimed(batch)) continue;
+                n += cases;
+            }
+        }
+        return n;
+    }
+
+    private static String key(String backend, int threads) { return backend + ":" + threads; }
+
+    /** The ref row at batch 1: the oracle's own run, one repetition, no warm-up. */
+    private Row oracleRow(Backend b, Device d, int batch, LayerTable.Case c, Oracle oracle, Peak.Result peak) {
+        double ms = oracle.firstRunNanos() / 1e6;
+        double work = c.work(batch);
+        double thr = work / (ms / 1e3) / 1e9;
+        double pct = pct(c, thr, peak, 1);
+        return new Row(b.name(), d.name(), 1, batch, c.name(), c.kind(), c.unit(), "OK", 1, 0, 0, false, false,
+                ms, ms, ms, ms, ms, 0, work, thr, batch / (ms / 1e3), pct, Double.NaN, 0, 0, cfg.bound(),
+                oracle.images().length, Double.NaN, "the oracle's own run: 1 rep, no warm-up");
+    }
+
+    private Row measure(Backend b, Device d, int t, int batch, LayerTable.Case c, MemorySegment input, MemorySegment output,
+                        Oracle oracle, Peak.Result peak, Timing.Budget budget) {
+        int threads = threadsLabel(b, t);
+        double bound = boundFor(b);
+        Program p;
+        long c0 = System.nanoTime();
+        try {
+            p = d.compile(c.layers(), batch);
+        } catch (Throwable e) {
+            return Row.untimed(b.name(), d.name(), threads, batch, c, "SKIP", null, bound, "cannot compile: " + Machine.rootMessage(e));
+        }
+        double compileMs = (System.nanoTime() - c0) / 1e6;
+        try (p) {
+            output.fill((byte) 0xFF); // NaN: a program that writes nothing cannot pass
+            Agreement first;
+            try {
+                p.run(input, output);
+                first = oracle.check(output, bound);
+            } catch (Throwable e) {
+                return Row.untimed(b.name(), d.name(), threads, batch, c, "ERROR", null, bound, "first run threw: " + Machine.rootMessage(e));
+            }
+            Timing.Result r;
+            try {
+                r = Timing.measure(() -> p.run(input, output), budget);
+            } catch (Throwable e) {
+                return Row.untimed(b.name(), d.name(), threads, batch, c, "ERROR", first, bound, "timed run threw: " + Machine.rootMessage(e));
+            }
+            Agreement a = first.merge(oracle.check(output, bound));
+            double work = c.work(batch);
+            double med = r.medianMs();
+            double thr = work / (med / 1e3) / 1e9;
+            List<String> notes = new ArrayList<>();
+            if (!first.pass()) notes.add("first run outside bound");
+            if (a.nonFinite() > 0) notes.add(a.nonFinite() + " non-finite values");
+            if (r.reps() < budget.minReps()) notes.add("only " + r.reps() + " rep(s): per-case time limit");
+            if (!r.steady() && budget.warmupMinReps() > 0) notes.add("warm-up did not settle");
+            if (r.drift()) notes.add("timings drifted");
+            String status = a.pass() ? "OK" : "FAIL";
+            return new Row(b.name(), d.name(), threads, batch, c.name(), c.kind(), c.unit(), status, r.reps(), r.warmupReps(),
+                    r.warmupNanos() / 1e6, r.steady(), r.drift(), med, r.minMs(), r.p25Ms(), r.p75Ms(), r.maxMs(), r.iqrPercent(),
+                    work, thr, batch / (med / 1e3), b.name().equals("cuda") ? Double.NaN : pct(c, thr, peak, threads),
+                    Double.NaN, a.maxAbs(), a.maxRel(), bound, a.images(), compileMs, String.join("; ", notes));
+        }
+    }
+
+    private static double pct(LayerTable.Case c, double throughput, Peak.Result peak, int threads) {
+        if (peak == null || threads < 1) return Double.NaN;
+        Peak.Figures f = peak.at(threads);
+        double denom = c.kind() == LayerTable.Kind.MEMORY ? f.triadGbs() : f.fmaGflops();
+        return denom > 0 ? 100 * throughput / denom : Double.NaN;
+    }
+
+    /** vs_dnnl = oneDNN's median / this row's, same layer and batch; same threads, or oneDNN's widest for a GPU. */
+    static List<Row> withRatios(List<Row> rows) {
+        Map<String, Row> dnnl = new LinkedHashMap<>();
+        Map<String, Row> dnnlWidest = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (!r.backend().equals("dnnl") || !r.timed()) continue;
+            dnnl.put(r.layer() + "/" + r.batch() + "/" + r.threads(), r);
+            dnnlWidest.merge(r.layer() + "/" + r.batch(), r, (x, y) -> y.threads() > x.threads() ? y : x);
+        }
+        List<Row> out = new ArrayList<>();
+        for (Row r : rows) {
+            Row ref = r.threads() == 0 ? dnnlWidest.get(r.layer() + "/" + r.batch())
+                    : dnnl.get(r.layer() + "/" + r.batch() + "/" + r.threads());
+            out.add(ref != null && r.timed() ? r.withVsDnnl(ref.medianMs() / r.medianMs()) : r);
+        }
+        return out;
+    }
+
+    private static void progress(PrintStream log, int done, int total, long t0, Row r) {
+        double s = (System.nanoTime() - t0) / 1e9;
+        String fig = r.timed() ? String.format("%9.3f ms %8.1f %-7s", r.medianMs(), r.throughput(), r.unit()) : String.format("%28s", "");
+        log.printf("[%3d/%3d %4.0fs] b%-3d %-8s %-8s %s %s%s%n", done, total, s, r.batch(), r.layer(), r.device(), fig, r.status(),
+                r.note().isEmpty() ? "" : " (" + r.note() + ")");
+    }
+}
