@@ -8,7 +8,8 @@ import java.lang.reflect.InvocationTargetException;
 /**
  * Makes devices from their command-line names: {@code java:N} (Vector API kernels on N threads),
  * {@code ref:1} (scalar reference kernels), {@code dnnl:N} (oneDNN on N OpenMP threads),
- * {@code cuda:K} (GPU K). The native devices are looked up by class name so that a missing native
+ * {@code cuda:K} (GPU K), {@code ort:N} (ONNX Runtime's CPU provider on N intra-op threads, the external
+ * anchor; in the bench module). The native devices are looked up by class name so that a missing native
  * library is reported here, with the reason, instead of failing at class-load time.
  */
 public final class Devices {
@@ -34,10 +35,11 @@ public final class Devices {
             case "java" -> new JavaDevice(n, kernels);
             case "ref", "reference" -> new JavaDevice(n, JavaDevice.Kernels.REFERENCE);
             case "dnnl", "onednn" -> reflect("dev.alexnet.nativ.dnnl.DnnlDevice", name, new Class<?>[] {int.class}, n);
+            case "ort", "onnxruntime" -> reflect("dev.alexnet.bench.onnx.OnnxRuntimeDevice", name, new Class<?>[] {int.class}, n);
             case "cuda", "gpu" -> reflect("dev.alexnet.nativ.cuda.CudaDevice", name, new Class<?>[] {int.class, boolean.class},
                     n, precision == Precision.TF32);
             default -> throw new IllegalArgumentException("unknown device kind '" + kind + "' in '" + name
-                    + "': use java:N, ref:1, dnnl:N or cuda:K");
+                    + "': use java:N, ref:1, dnnl:N, cuda:K or ort:N");
         };
     }
 
