@@ -5,6 +5,7 @@ import dev.alexnet.kernels.ref.LinearRef;
 import dev.alexnet.kernels.ref.LrnRef;
 import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.kernels.ref.SoftmaxRef;
+import dev.alexnet.kernels.vec.ThreadTeam;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,6 +23,7 @@ public final class JavaDevice implements Device {
     private final int threads;
     private final Kernels kernels;
     private final List<Program> programs = new ArrayList<>();
+    private ThreadTeam team; // VECTOR only: the device's threads (the caller of run() is member 0), made on first compile
 
     public JavaDevice(int threads, Kernels kernels) {
         if (threads < 1) throw new IllegalArgumentException("a Java device needs at least one thread, got " + threads);
@@ -40,7 +42,10 @@ public final class JavaDevice implements Device {
         Device.checkChain(layers);
         Program p = switch (kernels) {
             case REFERENCE -> new ReferenceProgram(List.copyOf(layers), batch);
-            case VECTOR -> VectorPrograms.compile(List.copyOf(layers), batch, threads);
+            case VECTOR -> {
+                if (team == null) team = new ThreadTeam(threads);
+                yield VectorPrograms.compile(List.copyOf(layers), batch, team);
+            }
         };
         programs.add(p);
         return p;
@@ -50,6 +55,10 @@ public final class JavaDevice implements Device {
     public synchronized void close() {
         for (Program p : programs) p.close();
         programs.clear();
+        if (team != null) {
+            team.close();
+            team = null;
+        }
     }
 
     /** Layer by layer with the scalar reference kernels, between NCHW buffers it owns. */

@@ -1,13 +1,272 @@
 package dev.alexnet.device;
 
+import dev.alexnet.kernels.Checks;
+import dev.alexnet.kernels.ConvShape;
+import dev.alexnet.kernels.LrnShape;
+import dev.alexnet.kernels.PoolShape;
+import dev.alexnet.kernels.vec.ConvVec;
+import dev.alexnet.kernels.vec.LinearVec;
+import dev.alexnet.kernels.vec.LrnVec;
+import dev.alexnet.kernels.vec.MaxPoolVec;
+import dev.alexnet.kernels.vec.Nhwc;
+import dev.alexnet.kernels.vec.Reorders;
+import dev.alexnet.kernels.vec.SoftmaxVec;
+import dev.alexnet.kernels.vec.ThreadTeam;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
-/** Entry point from {@link JavaDevice} to the Vector API kernels (package {@code dev.alexnet.kernels.vec}). */
+/**
+ * Entry point from {@link JavaDevice} to the Vector API kernels (package {@code dev.alexnet.kernels.vec}).
+ *
+ * <p>A compiled program is a list of steps, each a data-parallel task run on the device's
+ * {@link ThreadTeam}: the layers' kernels plus the explicit reorders that the layouts need. Inside,
+ * convolution, pooling and LRN exchange channels-last buffers ({@link Nhwc}) whose zero border is the
+ * next convolution's padding (written once here); linear layers and softmax exchange dense [N][features]
+ * rows, and a linear layer after a channels-last producer reads it directly (its weights are permuted
+ * at packing). The program's input and output are NCHW as the {@link Program} contract says, with a
+ * reorder step at either end when a channels-last layer sits there. Every buffer is allocated here,
+ * once; {@link Program#run} allocates nothing. Pass input and output segments that the device's threads
+ * may access (shared, global or auto arenas): with a confined caller's segment, the steps touching it
+ * run on the calling thread alone.
+ */
 final class VectorPrograms {
     private VectorPrograms() {}
 
+    /** A program with its own team of {@code threads} (closed with the program). */
     static Program compile(List<Layer> layers, int batch, int threads) {
-        // Until the vectorised program lands, VECTOR runs the reference kernels (same results, slower).
-        return new JavaDevice.ReferenceProgram(layers, batch);
+        ThreadTeam team = new ThreadTeam(threads);
+        return new VectorProgram(layers, batch, team, true);
+    }
+
+    /** A program on a team the device owns. */
+    static Program compile(List<Layer> layers, int batch, ThreadTeam team) {
+        return new VectorProgram(layers, batch, team, false);
+    }
+
+    /** One data-parallel step; {@code in}/{@code out} are fixed at compile time except at the program's ends. */
+    abstract static class Step implements ThreadTeam.Task {
+        final int layer;
+        MemorySegment in, out;
+
+        Step(int layer) { this.layer = layer; }
+    }
+
+    static final class VectorProgram implements Program {
+        private final List<Layer> layers;
+        private final int batch;
+        private final ThreadTeam team;
+        private final boolean ownsTeam;
+        private final Arena arena = Arena.ofShared();
+        private final Step[] steps;
+        private final long[] nanos;
+
+        VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam) {
+            if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
+            this.layers = List.copyOf(layers);
+            this.batch = batch;
+            this.team = team;
+            this.ownsTeam = ownsTeam;
+            this.nanos = new long[layers.size()];
+            try {
+                this.steps = build().toArray(new Step[0]);
+            } catch (RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
+        }
+
+        /** Channels-last geometry a layer wants for its input, or null for dense rows. */
+        private static Nhwc wants(LayerSpec spec) {
+            return switch (spec) {
+                case LayerSpec.Conv c -> new Nhwc(c.inC(), c.inH(), c.inW(), c.pad(), c.pad());
+                case LayerSpec.MaxPool p -> Nhwc.of(p.c(), p.h(), p.w());
+                case LayerSpec.Lrn l -> Nhwc.of(l.c(), l.h(), l.w());
+                case LayerSpec.Linear l -> null;
+                case LayerSpec.Softmax s -> null;
+            };
+        }
+
+        /** Channels-last geometry (no border) of a layer's output, or null when it writes dense rows. */
+        private static Nhwc produces(LayerSpec spec) {
+            return switch (spec) {
+                case LayerSpec.Conv c -> Nhwc.of(c.outC(), c.outH(), c.outW());
+                case LayerSpec.MaxPool p -> Nhwc.of(p.c(), p.outH(), p.outW());
+                case LayerSpec.Lrn l -> Nhwc.of(l.c(), l.h(), l.w());
+                case LayerSpec.Linear l -> null;
+                case LayerSpec.Softmax s -> null;
+            };
+        }
+
+        private static boolean sameGeometry(Nhwc a, Nhwc b) {
+            return a != null && b != null && a.c() == b.c() && a.h() == b.h() && a.w() == b.w();
+        }
+
+        private MemorySegment buffer(long floatsPerImage) {
+            return arena.allocate(batch * floatsPerImage * Float.BYTES, 64);
+        }
+
+        private MemorySegment nhwcBuffer(Nhwc l, float border) {
+            MemorySegment seg = buffer(l.imageFloats());
+            if (border != 0f) Reorders.fillBorder(seg, l, batch, border);
+            return seg;
+        }
+
+        private List<Step> build() {
+            List<Step> out = new ArrayList<>();
+            int n = layers.size();
+            // Layout of the current edge: null = dense rows (NCHW order for spatial data), else channels-last.
+            Nhwc cur = null;
+            MemorySegment curSeg = null; // null = the program's input
+            for (int i = 0; i < n; i++) {
+                Layer layer = layers.get(i);
+                LayerSpec spec = layer.spec();
+                Nhwc want = wants(spec);
+                int li = i;
+                // Make the input edge what this layer reads.
+                int[] perm = null;
+                if (spec instanceof LayerSpec.Linear && cur != null) {
+                    if (cur.padH() == 0 && cur.padW() == 0) {
+                        perm = Reorders.nhwcToNchwFeatures(cur.c(), cur.h(), cur.w()); // read channels-last directly
+                    } else {
+                        curSeg = toRows(out, li, cur, curSeg, false);
+                        cur = null;
+                    }
+                } else if (want == null && cur != null) {
+                    curSeg = toRows(out, li, cur, curSeg, false);
+                    cur = null;
+                } else if (want != null && !(sameGeometry(cur, want) && cur.padH() == want.padH() && cur.padW() == want.padW())) {
+                    if (cur != null) {
+                        curSeg = toRows(out, li, cur, curSeg, false);
+                        cur = null;
+                    }
+                    MemorySegment dst = nhwcBuffer(want, 0f);
+                    Nhwc w = want;
+                    Step s = new Step(li) {
+                        @Override public void run(int m, int ms) {
+                            int u = Reorders.units(batch, w);
+                            Reorders.nchwToNhwc(out, w, in, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
+                        }
+                    };
+                    s.in = curSeg;
+                    s.out = dst;
+                    out.add(s);
+                    cur = want;
+                    curSeg = dst;
+                }
+                // Where this layer writes: channels-last with the next layer's border if both sides allow it.
+                Nhwc prod = produces(spec);
+                Nhwc outL = null;
+                if (prod != null) {
+                    outL = prod;
+                    if (i + 1 < n) {
+                        Nhwc next = wants(layers.get(i + 1).spec());
+                        if (sameGeometry(prod, next)) outL = next;
+                    }
+                }
+                MemorySegment dst = i == n - 1 && outL == null ? null
+                        : outL != null ? nhwcBuffer(outL, 0f) : buffer(spec.outputSize());
+                Step s = layerStep(li, layer, cur, outL, perm);
+                s.in = curSeg;
+                s.out = dst;
+                out.add(s);
+                cur = outL;
+                curSeg = dst;
+            }
+            if (cur != null) toRows(out, n - 1, cur, curSeg, true);
+            return out;
+        }
+
+        /** Appends a channels-last to NCHW reorder; returns its output (null when it is the program's output). */
+        private MemorySegment toRows(List<Step> out, int li, Nhwc from, MemorySegment src, boolean toOutput) {
+            MemorySegment dst = toOutput ? null : buffer(from.interior());
+            Step s = new Step(li) {
+                @Override public void run(int m, int ms) {
+                    int u = Reorders.units(batch, from);
+                    Reorders.nhwcToNchw(out, in, from, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
+                }
+            };
+            s.in = src;
+            s.out = dst;
+            out.add(s);
+            return dst;
+        }
+
+        private Step layerStep(int li, Layer layer, Nhwc inL, Nhwc outL, int[] perm) {
+            switch (layer.spec()) {
+                case LayerSpec.Conv c -> {
+                    ConvShape sh = c.shape(batch);
+                    ConvVec k = new ConvVec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), arena);
+                    return new Step(li) {
+                        @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
+                    };
+                }
+                case LayerSpec.MaxPool p -> {
+                    PoolShape sh = p.shape(batch);
+                    return new Step(li) {
+                        @Override public void run(int m, int ms) { MaxPoolVec.forward(out, outL, in, inL, sh, m, ms); }
+                    };
+                }
+                case LayerSpec.Lrn l -> {
+                    LrnShape sh = l.shape(batch);
+                    MemorySegment scratch = arena.allocate(team.size() * LrnVec.scratchFloats(sh) * Float.BYTES, 64);
+                    return new Step(li) {
+                        @Override public void run(int m, int ms) { LrnVec.forward(out, outL, in, inL, sh, scratch, m, ms); }
+                    };
+                }
+                case LayerSpec.Linear l -> {
+                    LinearVec k = new LinearVec(l.shape(batch), layer.weight().data(), layer.bias().data(), l.relu(), perm, arena);
+                    return new Step(li) {
+                        @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
+                    };
+                }
+                case LayerSpec.Softmax s -> {
+                    int cols = s.classes();
+                    return new Step(li) {
+                        @Override public void run(int m, int ms) {
+                            SoftmaxVec.forward(out, in, cols, ThreadTeam.from(batch, m, ms), ThreadTeam.from(batch, m + 1, ms));
+                        }
+                    };
+                }
+            }
+        }
+
+        @Override public int batch() { return batch; }
+        @Override public List<Layer> layers() { return layers; }
+
+        @Override
+        public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
+            Checks.floats(input, inputFloats(), "program input");
+            Checks.floats(output, outputFloats(), "program output");
+            if (!arena.scope().isAlive()) throw new IllegalStateException("program closed");
+            Step lastStep = steps[steps.length - 1];
+            boolean timed = timer.enabled();
+            for (int i = 0; i < steps.length; i++) {
+                Step s = steps[i];
+                if (i == 0) s.in = input;
+                if (i == steps.length - 1) s.out = output;
+                long t0 = timed ? System.nanoTime() : 0;
+                if ((s.in == input && !team.shares(input)) || (s.out == output && !team.shares(output))) {
+                    s.run(0, 1); // a confined caller segment: only this thread may touch it
+                } else {
+                    team.run(s);
+                }
+                if (timed) {
+                    nanos[s.layer] += System.nanoTime() - t0;
+                    if (s == lastStep || steps[i + 1].layer != s.layer) {
+                        timer.record(layers.get(s.layer).spec().name(), nanos[s.layer]);
+                        nanos[s.layer] = 0;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (arena.scope().isAlive()) arena.close();
+            if (ownsTeam) team.close();
+        }
     }
 }

@@ -1,0 +1,95 @@
+package dev.alexnet.kernels.vec;
+
+import dev.alexnet.kernels.Checks;
+import dev.alexnet.kernels.LrnParams;
+import dev.alexnet.kernels.LrnShape;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Cross-channel LRN with the semantics of {@link dev.alexnet.kernels.ref.LrnRef} (paper formula, window
+ * clipped to each channel group) on channels-last activations, vectorised over channels.
+ *
+ * <p>Per pixel and group, the squares are written once into a small per-thread scratch framed by
+ * size/2 zeros on each side (so the clipped window needs no branches); the window sum for L channels
+ * is then the sum of {@code size} shifted vector loads from that L1-resident scratch: the input is read
+ * once from memory and written once. (A scalar running sum would serialise the lanes; along channels
+ * the shifted loads are the vector form of the same window.) beta = 0.75, the paper's value, takes
+ * x^-0.75 = 1/(sqrt(x) * sqrt(sqrt(x))) with correctly rounded square roots; other betas use POW.
+ * Work units: (image, row); scratch: one region of {@link #scratchFloats} floats per thread.
+ */
+public final class LrnVec {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final ByteOrder NO = ByteOrder.nativeOrder();
+
+    private LrnVec() {}
+
+    public static int units(LrnShape s) { return s.n() * s.h(); }
+
+    /** Scratch floats per thread. */
+    public static long scratchFloats(LrnShape s) {
+        return s.c() / s.channelGroups() + 2L * (s.params().size() / 2) + 2L * L;
+    }
+
+    /** @param scratch per-thread scratch, {@code members * scratchFloats(s)} floats, zeroed once by its allocator */
+    public static void forward(MemorySegment out, Nhwc outL, MemorySegment in, Nhwc inL, LrnShape s, MemorySegment scratch,
+                               int member, int members) {
+        int units = units(s);
+        long sf = scratchFloats(s) * Float.BYTES;
+        forwardUnits(out, outL, in, inL, s, scratch.asSlice(member * sf, sf),
+                ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
+    }
+
+    public static void forwardUnits(MemorySegment out, Nhwc outL, MemorySegment in, Nhwc inL, LrnShape s, MemorySegment scratch,
+                                    int u0, int u1) {
+        if (inL.c() != s.c() || inL.h() != s.h() || inL.w() != s.w() || outL.c() != s.c() || outL.h() != s.h() || outL.w() != s.w()) {
+            throw new IllegalArgumentException("layouts " + inL + " -> " + outL + " do not fit " + s);
+        }
+        Checks.floats(in, s.n() * inL.imageFloats(), "lrn input");
+        Checks.floats(out, s.n() * outL.imageFloats(), "lrn output");
+        Checks.floats(scratch, scratchFloats(s), "lrn scratch");
+        LrnParams lp = s.params();
+        int H = s.h(), W = s.w(), C = s.c(), G = s.channelGroups(), cg = C / G, half = lp.size() / 2, n = lp.size();
+        boolean paperBeta = lp.beta() == 0.75f;
+        FloatVector k = FloatVector.broadcast(S, lp.k()), scale = FloatVector.broadcast(S, lp.scale());
+        FloatVector negBeta = FloatVector.broadcast(S, -lp.beta());
+        long sq0 = (long) half * Float.BYTES; // the squares start after half zeros
+        for (int u = u0; u < u1; u++) {
+            int img = u / H, y = u % H;
+            long ib = (img * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES;
+            long ob = (img * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES;
+            for (int x = 0; x < W; x++, ib += (long) C * Float.BYTES, ob += (long) C * Float.BYTES) {
+                for (int g = 0; g < G; g++) {
+                    long gb = (long) g * cg * Float.BYTES;
+                    for (int c = 0; c < cg; c += L) {
+                        VectorMask<Float> m = S.indexInRange(c, cg);
+                        FloatVector a = FloatVector.fromMemorySegment(S, in, ib + gb + c * 4L, NO, m);
+                        a.mul(a).intoMemorySegment(scratch, sq0 + c * 4L, NO, m);
+                    }
+                    for (int c = 0; c < cg; c += L) {
+                        VectorMask<Float> m = S.indexInRange(c, cg);
+                        // window of channel c + i is scratch[c + i .. c + i + n - 1] (shifted by half)
+                        FloatVector sum = FloatVector.fromMemorySegment(S, scratch, c * 4L, NO);
+                        for (int d = 1; d < n; d++) sum = sum.add(FloatVector.fromMemorySegment(S, scratch, (c + d) * 4L, NO));
+                        FloatVector den = sum.fma(scale, k);
+                        FloatVector a = FloatVector.fromMemorySegment(S, in, ib + gb + c * 4L, NO, m);
+                        FloatVector b;
+                        if (paperBeta) {
+                            FloatVector r = den.sqrt();
+                            b = a.div(r.mul(r.sqrt()));
+                        } else {
+                            b = a.mul(den.lanewise(VectorOperators.POW, negBeta));
+                        }
+                        b.intoMemorySegment(out, ob + gb + c * 4L, NO, m);
+                    }
+                }
+            }
+        }
+    }
+}

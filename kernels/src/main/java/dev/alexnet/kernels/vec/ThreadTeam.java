@@ -1,0 +1,131 @@
+package dev.alexnet.kernels.vec;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A fixed team of {@code size} threads running one data-parallel task at a time: the calling thread
+ * is member 0 and {@code size - 1} daemon workers are members 1..size-1 (so a team of 1 starts no thread).
+ * {@link #run} hands the same {@link Task} to every member and returns when all have finished.
+ *
+ * <p>No allocation per dispatch: a generation counter wakes the workers (they spin briefly, then
+ * park), a counter of pending members wakes the caller. Not the common ForkJoinPool: the device owns
+ * its threads, and {@link #close} ends them.
+ */
+public final class ThreadTeam implements AutoCloseable {
+    /** A data-parallel step: member {@code member} of {@code members} does its share. */
+    public interface Task {
+        void run(int member, int members);
+    }
+
+    private static final int SPINS = 1 << 14;
+
+    private final int size;
+    private final Thread[] workers;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Task task;
+    private volatile long generation;
+    private volatile Thread caller;
+    private volatile boolean closed;
+    private volatile Throwable failure;
+
+    public ThreadTeam(int size) {
+        if (size < 1) throw new IllegalArgumentException("a team needs at least one thread: " + size);
+        this.size = size;
+        this.workers = new Thread[size - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int member = i + 1;
+            Thread t = new Thread(() -> work(member), "alexnet-java-" + member);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    public int size() { return size; }
+
+    /** Runs {@code t} on every member (the caller included) and waits for all of them. */
+    public void run(Task t) {
+        if (size == 1) {
+            t.run(0, 1);
+            return;
+        }
+        lock.lock();
+        try {
+            if (closed) throw new IllegalStateException("thread team closed");
+            failure = null;
+            caller = Thread.currentThread();
+            task = t;
+            pending.set(size - 1);
+            generation = generation + 1; // publishes task (volatile write after the plain ones)
+            for (Thread w : workers) LockSupport.unpark(w);
+            Throwable mine = null;
+            try {
+                t.run(0, size);
+            } catch (Throwable e) {
+                mine = e;
+            }
+            for (int i = 0; pending.get() != 0; i++) {
+                if (i < SPINS) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            task = null;
+            Throwable f = mine != null ? mine : failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error er) throw er;
+            if (f != null) throw new RuntimeException(f);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void work(int member) {
+        long seen = 0;
+        while (true) {
+            long g;
+            for (int i = 0; (g = generation) == seen && !closed; i++) {
+                if (i < SPINS) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            if (closed) return;
+            seen = g;
+            try {
+                task.run(member, size);
+            } catch (Throwable e) {
+                failure = e;
+            }
+            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+        }
+    }
+
+    /**
+     * Whether every member can touch {@code seg}: false for a segment of a confined arena owned by the
+     * caller, which only the caller may access; such a step must run on the caller alone.
+     */
+    public boolean shares(MemorySegment seg) {
+        for (Thread w : workers) if (!seg.isAccessibleBy(w)) return false;
+        return true;
+    }
+
+    /** [from, to) of {@code units} for {@code member}: contiguous, sizes differing by at most one. */
+    public static int from(int units, int member, int members) {
+        return (int) ((long) units * member / members);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
+        for (Thread w : workers) {
+            try {
+                w.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package dev.alexnet.kernels.vec;
+
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.kernels.ConvShape;
+import dev.alexnet.kernels.LinearShape;
+import dev.alexnet.kernels.LrnParams;
+import dev.alexnet.kernels.LrnShape;
+import dev.alexnet.kernels.PoolShape;
+import dev.alexnet.kernels.ref.ConvRef;
+import dev.alexnet.kernels.ref.LinearRef;
+import dev.alexnet.kernels.ref.LrnRef;
+import dev.alexnet.kernels.ref.MaxPoolRef;
+import dev.alexnet.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Random;
+
+import static dev.alexnet.kernels.vec.VecTestSupport.U;
+import static dev.alexnet.kernels.vec.VecTestSupport.abs;
+import static dev.alexnet.kernels.vec.VecTestSupport.assertClose;
+import static dev.alexnet.kernels.vec.VecTestSupport.random;
+import static dev.alexnet.kernels.vec.VecTestSupport.runDevice;
+import static dev.alexnet.kernels.vec.VecTestSupport.scaled;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * Each vector kernel, compiled as a one-layer program on {@code JavaDevice(VECTOR)} (so the reorders at
+ * the NCHW boundary and the thread split are covered too), against its scalar reference, on shapes drawn
+ * from a fixed seed: odd sizes, channel counts that are not multiples of 16 (1, 3, 13, ...), strides,
+ * pads, groups, batch 1 and more, 1 and 2 threads.
+ */
+class LayerVecTest {
+    private static final JavaDevice.Kernels VEC = JavaDevice.Kernels.VECTOR;
+
+    private static int pick(Random r, int... v) { return v[r.nextInt(v.length)]; }
+
+    /** One convolution checked against ConvRef with tolerance (K+2) u sum|x*w| per output, K = C/G*R*S (+1 for the bias). */
+    static void checkConv(Random rnd, int n, int c, int h, int w, int k, int kernel, int stride, int pad, int groups, boolean relu, int threads) {
+        try (Arena arena = Arena.ofShared()) {
+            LayerSpec.Conv spec = new LayerSpec.Conv("conv", c, h, w, k, kernel, stride, pad, groups, relu);
+            ConvShape s = spec.shape(n);
+            Tensor x = random(arena, rnd, 1f, n, c, h, w);
+            Tensor wt = random(arena, rnd, 0.5f, spec.weightShape());
+            Tensor b = random(arena, rnd, 0.5f, k);
+            MemorySegment want = arena.allocate(s.outputSize() * 4, 64), mag = arena.allocate(s.outputSize() * 4, 64);
+            ConvRef.forward(want, x.data(), wt.data(), b.data(), s, relu);
+            ConvRef.forward(mag, abs(arena, x).data(), abs(arena, wt).data(), abs(arena, b).data(), s, false);
+            float[] got = runDevice(VEC, threads, List.of(new Layer(spec, wt, b)), n, x.data());
+            int red = s.cg() * s.r() * s.s() + 1;
+            assertClose(s + " relu=" + relu + " threads=" + threads, want.toArray(JAVA_FLOAT), got, scaled(mag.toArray(JAVA_FLOAT), (red + 2) * U));
+        }
+    }
+
+    @Test
+    void convRandomShapes() {
+        Random rnd = new Random(20120101);
+        for (int i = 0; i < 60; i++) {
+            int groups = pick(rnd, 1, 1, 1, 2, 3);
+            int cg = pick(rnd, 1, 2, 3, 5, 7, 13, 16, 19);
+            int kg = pick(rnd, 1, 3, 5, 13, 16, 17, 24, 32, 48, 50, 64, 80, 96);
+            int kernel = pick(rnd, 1, 2, 3, 5);
+            int stride = pick(rnd, 1, 1, 2, 3, 4);
+            int pad = rnd.nextInt(Math.min(kernel, 3));
+            int h = kernel + rnd.nextInt(12), w = kernel + rnd.nextInt(14);
+            int n = pick(rnd, 1, 1, 2, 3);
+            checkConv(rnd, n, cg * groups, h, w, kg * groups, kernel, stride, pad, groups, rnd.nextBoolean(), 1 + (i & 1));
+        }
+    }
+
+    @Test
+    void convTinyOutputsUseTheOnePixelPath() {
+        Random rnd = new Random(7);
+        checkConv(rnd, 2, 3, 3, 3, 20, 3, 1, 0, 1, true, 2);   // 1x1 output
+        checkConv(rnd, 1, 4, 4, 5, 64, 2, 2, 0, 2, false, 1);  // 2x2 output, 4-vector tiles
+        checkConv(rnd, 3, 16, 5, 5, 48, 3, 2, 1, 1, true, 2);  // 3x3 = 9 pixels: one 8-pixel tile overhangs
+    }
+
+    @Test
+    void convAlexNetConv1AndConv5AtBatch1() {
+        Random rnd = new Random(11);
+        checkConv(rnd, 1, 3, 227, 227, 96, 11, 4, 0, 1, true, 2);
+        checkConv(rnd, 1, 384, 13, 13, 256, 3, 1, 1, 2, true, 2);
+    }
+
+    @Test
+    void convRectangularKernelDirect() {
+        // ConvShape with R != S and different strides/pads, through ConvVec and the reorders directly.
+        Random rnd = new Random(5);
+        for (int threads = 1; threads <= 2; threads++) {
+            try (Arena arena = Arena.ofShared(); ThreadTeam team = new ThreadTeam(threads)) {
+                ConvShape s = new ConvShape(2, 6, 11, 9, 34, 3, 2, 2, 1, 1, 0, 2);
+                Tensor x = random(arena, rnd, 1f, 2, 6, 11, 9);
+                Tensor wt = random(arena, rnd, 1f, 34, 3, 3, 2);
+                MemorySegment want = arena.allocate(s.outputSize() * 4), mag = arena.allocate(s.outputSize() * 4);
+                ConvRef.forward(want, x.data(), wt.data(), null, s, false);
+                ConvRef.forward(mag, abs(arena, x).data(), abs(arena, wt).data(), null, s, false);
+                Nhwc inL = new Nhwc(6, 11, 9, 1, 2), outL = new Nhwc(34, s.p(), s.q(), 1, 0);
+                MemorySegment in = arena.allocate(2 * inL.imageFloats() * 4, 64), out = arena.allocate(2 * outL.imageFloats() * 4, 64);
+                MemorySegment got = arena.allocate(s.outputSize() * 4, 64);
+                Reorders.nchwToNhwc(in, inL, x.data(), 2, 0, Reorders.units(2, inL));
+                ConvVec conv = new ConvVec(s, inL, outL, wt.data(), null, false, arena);
+                team.run((m, ms) -> conv.forward(out, in, m, ms));
+                Reorders.nhwcToNchw(got, out, outL, 2, 0, Reorders.units(2, outL));
+                assertClose(s.toString(), want.toArray(JAVA_FLOAT), got.toArray(JAVA_FLOAT), scaled(mag.toArray(JAVA_FLOAT), (3 * 2 * 3 + 2) * U));
+            }
+        }
+    }
+
+    @Test
+    void maxPoolExact() {
+        Random rnd = new Random(3);
+        for (int i = 0; i < 40; i++) {
+            int kernel = pick(rnd, 1, 2, 3, 3, 4), stride = pick(rnd, 1, 2, 2, 3);
+            int pad = rnd.nextInt(kernel / 2 + 1);
+            int c = pick(rnd, 1, 3, 13, 16, 17, 48, 96), h = kernel + rnd.nextInt(15), w = kernel + rnd.nextInt(15), n = pick(rnd, 1, 2, 3);
+            checkPool(rnd, n, c, h, w, kernel, stride, pad, 1 + (i & 1));
+        }
+        checkPool(rnd, 1, 96, 55, 55, 3, 2, 0, 2); // pool1
+    }
+
+    private static void checkPool(Random rnd, int n, int c, int h, int w, int kernel, int stride, int pad, int threads) {
+        try (Arena arena = Arena.ofShared()) {
+            LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
+            PoolShape s = spec.shape(n);
+            Tensor x = random(arena, rnd, 1f, n, c, h, w);
+            MemorySegment want = arena.allocate(s.outputSize() * 4);
+            MaxPoolRef.forward(want, x.data(), s);
+            assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT), runDevice(VEC, threads, List.of(Layer.of(spec)), n, x.data()), null);
+        }
+    }
+
+    /**
+     * LRN: the float window sum of n squares is within (n-1) u of exact, the fma k + scale*sum adds u,
+     * so the denominator d is within (n+1) u relative; d^-beta then moves by beta (n+1) u, and the power
+     * (two correctly rounded square roots and a product, or POW within 1 ulp = 2u) and the division or
+     * product add at most 4 u more, plus u for the reference's rounding to float: (beta (n+1) + 6) u |b|.
+     */
+    @Test
+    void lrnRandomShapes() {
+        Random rnd = new Random(9);
+        for (int i = 0; i < 40; i++) {
+            int groups = pick(rnd, 1, 1, 2, 3);
+            int c = groups * pick(rnd, 1, 2, 3, 5, 13, 16, 17, 24, 48);
+            LrnParams p = switch (i % 4) {
+                case 0, 1 -> LrnParams.PAPER;
+                case 2 -> new LrnParams(pick(rnd, 1, 3, 5, 7), 1f, 0.3f, 0.6f, true);
+                default -> new LrnParams(pick(rnd, 3, 5, 9), 2f, 0.05f, 0.75f, false);
+            };
+            checkLrn(rnd, pick(rnd, 1, 2, 3), c, 1 + rnd.nextInt(9), 1 + rnd.nextInt(11), p, groups, 1 + (i & 1));
+        }
+        checkLrn(rnd, 1, 96, 27, 27, LrnParams.PAPER, 2, 2);  // lrn1 per tower
+        checkLrn(rnd, 1, 256, 13, 13, LrnParams.PAPER, 1, 1); // lrn2 across all channels
+    }
+
+    private static void checkLrn(Random rnd, int n, int c, int h, int w, LrnParams p, int groups, int threads) {
+        try (Arena arena = Arena.ofShared()) {
+            LayerSpec.Lrn spec = new LayerSpec.Lrn("lrn", c, h, w, p, groups);
+            LrnShape s = spec.shape(n);
+            Tensor x = random(arena, rnd, 3f, n, c, h, w);
+            MemorySegment want = arena.allocate(s.size() * 4);
+            LrnRef.forward(want, x.data(), s);
+            float[] wa = want.toArray(JAVA_FLOAT);
+            double[] tol = new double[wa.length];
+            for (int i = 0; i < wa.length; i++) tol[i] = (p.beta() * (p.size() + 1) + 6) * U * Math.abs(wa[i]);
+            assertClose(s + " threads=" + threads, wa, runDevice(VEC, threads, List.of(Layer.of(spec)), n, x.data()), tol);
+        }
+    }
+
+    @Test
+    void linearRandomShapes() {
+        Random rnd = new Random(13);
+        for (int i = 0; i < 30; i++) {
+            int n = pick(rnd, 1, 1, 2, 5, 6, 7, 13, 32), in = pick(rnd, 1, 3, 17, 100, 513, 1100), out = pick(rnd, 1, 5, 16, 63, 64, 65, 130, 200);
+            checkLinear(rnd, n, in, out, rnd.nextBoolean(), 1 + (i & 1));
+        }
+        checkLinear(rnd, 1, 9216, 512, true, 2); // fc6-sized rows (a slice of the outputs): the GEMV path
+    }
+
+    /** Linear: (I+1 products with the bias, +2) u sum|x*w|, as for the convolution. */
+    private static void checkLinear(Random rnd, int n, int in, int out, boolean relu, int threads) {
+        try (Arena arena = Arena.ofShared()) {
+            LayerSpec.Linear spec = new LayerSpec.Linear("fc", in, out, relu);
+            LinearShape s = spec.shape(n);
+            Tensor x = random(arena, rnd, 1f, n, in);
+            Tensor wt = random(arena, rnd, 0.1f, out, in);
+            Tensor b = random(arena, rnd, 1f, out);
+            MemorySegment want = arena.allocate((long) n * out * 4), mag = arena.allocate((long) n * out * 4);
+            LinearRef.forward(want, x.data(), wt.data(), b.data(), s, relu);
+            LinearRef.forward(mag, abs(arena, x).data(), abs(arena, wt).data(), abs(arena, b).data(), s, false);
+            float[] got = runDevice(VEC, threads, List.of(new Layer(spec, wt, b)), n, x.data());
+            assertClose(s + " relu=" + relu + " threads=" + threads, want.toArray(JAVA_FLOAT), got, scaled(mag.toArray(JAVA_FLOAT), (in + 3) * U));
+        }
+    }
+}

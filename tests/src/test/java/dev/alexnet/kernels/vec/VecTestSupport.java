@@ -1,0 +1,79 @@
+package dev.alexnet.kernels.vec;
+
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.Program;
+import dev.alexnet.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Random;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Helpers for the vector-vs-reference tests. Tolerances are derived from the arithmetic: with unit
+ * roundoff u = 2^-24, a float sum of K products accumulated with FMA (one rounding per step) differs
+ * from the exact (double) sum by at most (K + 1) u sum|a*b| (Higham, recursive summation), plus u for
+ * rounding the reference's double result to float: hence {@code (K + 2) * U * sum|a*b|}, where sum|a*b|
+ * comes from running the reference itself on |a| and |b|.
+ */
+final class VecTestSupport {
+    private VecTestSupport() {}
+
+    /** Unit roundoff of float32 (half an ulp of 1). */
+    static final double U = Math.ulp(1f) / 2;
+
+    static Tensor random(Arena arena, Random rnd, float scale, int... shape) {
+        Tensor t = Tensor.allocate(arena, shape);
+        for (long i = 0; i < t.size(); i++) t.set(i, (float) (rnd.nextGaussian() * scale));
+        return t;
+    }
+
+    static Tensor abs(Arena arena, Tensor t) {
+        Tensor a = Tensor.allocate(arena, t.shape());
+        for (long i = 0; i < t.size(); i++) a.set(i, Math.abs(t.get(i)));
+        return a;
+    }
+
+    /** Runs {@code layers} on a fresh Java device of the given kind, NCHW in and out. */
+    static float[] runDevice(JavaDevice.Kernels kind, int threads, List<Layer> layers, int batch, MemorySegment input) {
+        try (JavaDevice d = new JavaDevice(threads, kind); Arena arena = Arena.ofConfined()) {
+            Program p = d.compile(layers, batch);
+            MemorySegment out = arena.allocate(p.outputFloats() * Float.BYTES, 64);
+            out.fill((byte) 0x7f); // NaN-ish garbage: every output must be written
+            p.run(input, out);
+            p.run(input, out); // twice: a program is reusable and keeps no state between runs
+            return out.toArray(JAVA_FLOAT);
+        }
+    }
+
+    /** |got - want| <= tol[i] everywhere (tol == null: exact), with the first few failures reported. */
+    static void assertClose(String what, float[] want, float[] got, double[] tol) {
+        if (want.length != got.length) fail(what + ": " + got.length + " values, want " + want.length);
+        int bad = 0;
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < want.length; i++) {
+            double t = tol == null ? 0 : tol[i];
+            boolean ok = Float.isNaN(want[i]) ? Float.isNaN(got[i]) : Math.abs((double) got[i] - want[i]) <= t;
+            if (!ok) {
+                if (bad++ < 5) sb.append(String.format("%n  [%d] want %s got %s (tol %.3g)", i, want[i], got[i], t));
+            }
+        }
+        if (bad > 0) fail(what + ": " + bad + " of " + want.length + " outside tolerance" + sb);
+    }
+
+    static double[] scaled(float[] magnitude, double factor) {
+        double[] t = new double[magnitude.length];
+        for (int i = 0; i < t.length; i++) t[i] = factor * magnitude[i];
+        return t;
+    }
+
+    static MemorySegment segment(Arena arena, float[] v) {
+        MemorySegment s = arena.allocate((long) v.length * Float.BYTES, 64);
+        MemorySegment.copy(v, 0, s, JAVA_FLOAT, 0, v.length);
+        return s;
+    }
+}
