@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,8 +28,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The paper's split: two towers exchanging only at conv3, fc6, fc7, fc8 give the logits of the
- * single-device network with per-tower LRN (bitwise with the same deterministic Java kernels on both
- * sides; within 1e-4 relative when a tower runs on oneDNN).
+ * single-device network with per-tower LRN. With the reference kernels the two are bitwise equal
+ * (NetworkGoldenTest checks that). With the vector kernels they agree to float32 rounding, not bitwise:
+ * the single-device program feeds fc6 straight from pool5's channels-last buffer with permuted
+ * weights, while each tower receives fc6's input in NCHW order from the exchange, so fc6 sums its
+ * 9216 products in a different order. Bound: 1e-4 relative, as for any two fp32 implementations.
  */
 class TwoTowerTest {
     static final AlexNetSpec SPEC = AlexNetSpec.PAPER;
@@ -79,7 +81,7 @@ class TwoTowerTest {
     }
 
     @Test
-    void javaTowersEqualSingleDeviceBitwiseAtBatch1And3() {
+    void javaTowersMatchSingleDeviceAtBatch1And3() {
         for (int batch : new int[] {1, 3}) {
             Tensor x = images(batch);
             float[] one = single("java:1", x);
@@ -88,7 +90,8 @@ class TwoTowerTest {
             try (Network n = Networks.open(SPEC, weights, "java:1,java:1", JavaDevice.Kernels.VECTOR, Devices.Precision.FP32)) {
                 two = run(n, x, stats);
             }
-            assertArrayEquals(one, two, "batch " + batch + ": two towers must reproduce the single-device logits exactly");
+            double err = relErr(two, one);
+            assertTrue(err <= 1e-4, "batch " + batch + ": java:1,java:1 vs java:1 relative error " + err);
             // Each tower sends its half at conv3 (128x13x13), fc6 (4608), fc7 (2048), fc8 (2048) and gathers 500 logits.
             long perImage = (128L * 13 * 13 + 4608 + 2048 + 2048 + 500) * Float.BYTES;
             assertEquals(2 * batch * perImage, stats.bytesMoved());
