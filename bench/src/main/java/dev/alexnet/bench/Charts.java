@@ -126,8 +126,9 @@ public final class Charts {
         if (d.startsWith("ref")) return 0;
         if (d.startsWith("java")) return 1;
         if (d.startsWith("dnnl")) return 2;
-        if (d.startsWith("cuda")) return 3;
-        return 4;
+        if (d.startsWith("ort")) return 3;
+        if (d.startsWith("cuda")) return 4;
+        return 5;
     }
 
     private static Color colour(String device, int fallback) {
@@ -137,6 +138,8 @@ public final class Charts {
             case "java:2" -> PALETTE[2];
             case "dnnl:1" -> PALETTE[3];
             case "dnnl:2" -> PALETTE[4];
+            case "ort:1" -> PALETTE[6];
+            case "ort:2" -> PALETTE[7];
             default -> device.startsWith("cuda") ? PALETTE[5] : PALETTE[6 + fallback % 2];
         };
     }

@@ -59,14 +59,15 @@ public final class CompareRunner {
         public int exitCode() { return failures() > 0 ? 1 : 0; }
     }
 
-    /** The standard backends: ref, java (Vector API kernels), dnnl, cuda. */
+    /** The standard backends: ref, java (Vector API kernels), dnnl, ort (ONNX Runtime, the external anchor), cuda. */
     public static Backend standard(String name, JavaDevice.Kernels javaKernels, Devices.Precision precision) {
         return switch (name) {
             case "ref" -> new Backend("ref", false, t -> new JavaDevice(1, JavaDevice.Kernels.REFERENCE));
             case "java" -> new Backend("java", true, t -> Devices.create("java:" + t, javaKernels, precision));
             case "dnnl" -> new Backend("dnnl", true, t -> Devices.create("dnnl:" + t, javaKernels, precision));
+            case "ort" -> new Backend("ort", true, t -> Devices.create("ort:" + t, javaKernels, precision));
             case "cuda" -> new Backend("cuda", false, t -> Devices.create("cuda:0", javaKernels, precision));
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "': use ref, java, dnnl, cuda");
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "': use ref, java, dnnl, ort, cuda");
         };
     }
 
