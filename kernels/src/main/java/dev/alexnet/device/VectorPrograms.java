@@ -8,6 +8,7 @@ import dev.alexnet.kernels.vec.ConvVec;
 import dev.alexnet.kernels.vec.LinearVec;
 import dev.alexnet.kernels.vec.LrnVec;
 import dev.alexnet.kernels.vec.MaxPoolVec;
+import dev.alexnet.kernels.vec.NchwPoolLrn;
 import dev.alexnet.kernels.vec.Nhwc;
 import dev.alexnet.kernels.vec.Reorders;
 import dev.alexnet.kernels.vec.SoftmaxVec;
@@ -125,6 +126,16 @@ final class VectorPrograms {
                 LayerSpec spec = layer.spec();
                 Nhwc want = wants(spec);
                 int li = i;
+                if (cur == null && nchwBetweenRows(spec, i + 1 < n ? layers.get(i + 1).spec() : null)) {
+                    // Pooling or LRN between NCHW rows on both sides: run it on NCHW, no reorders.
+                    MemorySegment dst = i == n - 1 ? null : buffer(spec.outputSize());
+                    Step s = nchwStep(li, spec);
+                    s.in = curSeg;
+                    s.out = dst;
+                    out.add(s);
+                    curSeg = dst;
+                    continue;
+                }
                 // Make the input edge what this layer reads.
                 int[] perm = null;
                 if (spec instanceof LayerSpec.Linear && cur != null) {
@@ -177,6 +188,29 @@ final class VectorPrograms {
             }
             if (cur != null) toRows(out, n - 1, cur, curSeg, true);
             return out;
+        }
+
+        /** Whether {@code spec} is pooling or LRN and its consumer ({@code next}, null at the end) reads dense rows. */
+        private static boolean nchwBetweenRows(LayerSpec spec, LayerSpec next) {
+            boolean memoryBound = spec instanceof LayerSpec.MaxPool || spec instanceof LayerSpec.Lrn;
+            return memoryBound && (next == null || wants(next) == null);
+        }
+
+        /** A pooling or LRN step on NCHW rows ({@link NchwPoolLrn}); per-thread scratch allocated here. */
+        private Step nchwStep(int li, LayerSpec spec) {
+            if (spec instanceof LayerSpec.MaxPool p) {
+                PoolShape sh = p.shape(batch);
+                MemorySegment scratch = arena.allocate(team.size() * NchwPoolLrn.poolScratchFloats(sh) * Float.BYTES, 64);
+                NchwPoolLrn.initPoolScratch(scratch);
+                return new Step(li) {
+                    @Override public void run(int m, int ms) { NchwPoolLrn.pool(out, in, sh, scratch, m, ms); }
+                };
+            }
+            LrnShape sh = ((LayerSpec.Lrn) spec).shape(batch);
+            MemorySegment scratch = arena.allocate(team.size() * NchwPoolLrn.lrnScratchFloats(sh) * Float.BYTES, 64);
+            return new Step(li) {
+                @Override public void run(int m, int ms) { NchwPoolLrn.lrn(out, in, sh, scratch, m, ms); }
+            };
         }
 
         /** Appends a channels-last to NCHW reorder; returns its output (null when it is the program's output). */

@@ -33,7 +33,12 @@ import java.util.SplittableRandom;
  * <pre>
  * java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:-TieredCompilation \
  *      -cp ... dev.alexnet.bench.kernels.KernelGflops [batches=1,32] [threads=1,2] [reps=7] [what=conv,fc,pool,lrn,net]
+ *      [layers=conv1,conv3] [ab=6:2048]
  * </pre>
+ * {@code ab=MR:KC} runs each convolution also with {@code ConvVec.Tuning(MR, KC)}, alternating with the
+ * default rep by rep in the same JVM, and prints the median time ratio: on these shared machines only such
+ * interleaved comparisons separate a few percent from the host's drift (the FMA loop moved 113-177 GFLOP/s
+ * within minutes).
  */
 public final class KernelGflops {
     /** One core's FP32 FMA peak on the development machine (measurements.md). */
@@ -50,6 +55,11 @@ public final class KernelGflops {
             new Conv("conv4", 384, 13, 384, 3, 1, 1, 2),
             new Conv("conv5", 384, 13, 256, 3, 1, 1, 2));
 
+    /** With {@code ab=MR:KC}: each convolution also runs with ConvVec.Tuning(MR, KC), interleaved rep by rep with the default. */
+    static ConvVec.Tuning abTuning = null;
+    /** With {@code layers=conv1,conv3}: only those convolutions. */
+    static String layers = null;
+
     public static void main(String[] args) {
         int[] batches = {1, 32}, threads = {1, 2};
         int reps = 7;
@@ -61,6 +71,8 @@ public final class KernelGflops {
                 case "threads" -> threads = Arrays.stream(kv[1].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "reps" -> reps = Integer.parseInt(kv[1]);
                 case "what" -> what = kv[1];
+                case "ab" -> { String[] t = kv[1].split(":"); abTuning = new ConvVec.Tuning(Integer.parseInt(t[0]), Integer.parseInt(t[1])); }
+                case "layers" -> layers = kv[1];
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
@@ -69,7 +81,7 @@ public final class KernelGflops {
         for (int t : threads) {
             try (ThreadTeam team = new ThreadTeam(t)) {
                 for (int n : batches) {
-                    if (what.contains("conv")) for (Conv c : CONVS) conv(team, c, n, reps);
+                    if (what.contains("conv")) for (Conv c : CONVS) if (layers == null || Arrays.asList(layers.split(",")).contains(c.name())) conv(team, c, n, reps);
                     if (what.contains("fc")) {
                         fc(team, "fc6", 9216, 4096, n, reps);
                         fc(team, "fc7", 4096, 4096, n, reps);
@@ -155,6 +167,28 @@ public final class KernelGflops {
             fill(w, 2, 0.1f);
             ConvVec k = new ConvVec(s, inL, outL, w, b, true, arena);
             ThreadTeam.Task task = (m, ms) -> k.forward(out, in, m, ms);
+            if (abTuning != null) {
+                ConvVec k2 = new ConvVec(s, inL, outL, w, b, true, arena, abTuning);
+                ThreadTeam.Task task2 = (m, ms) -> k2.forward(out, in, m, ms);
+                for (int i = 0; i < Math.max(3, reps); i++) { team.run(task); team.run(task2); }
+                double[] ta = new double[reps], tb = new double[reps], ratio = new double[reps];
+                for (int i = 0; i < reps; i++) {
+                    long t0 = System.nanoTime();
+                    team.run(task);
+                    long t1 = System.nanoTime();
+                    team.run(task2);
+                    long t2 = System.nanoTime();
+                    ta[i] = (t1 - t0) / 1e9;
+                    tb[i] = (t2 - t1) / 1e9;
+                    ratio[i] = ta[i] / tb[i];
+                }
+                Arrays.sort(ta);
+                Arrays.sort(tb);
+                Arrays.sort(ratio);
+                System.out.printf("%s batch %d threads %d A/B: default %.1f GFLOP/s, %s %.1f GFLOP/s, median time ratio default/B %.3f; FMA loop now %.0f/core%n",
+                        c.name(), n, team.size(), s.flops() / ta[reps / 2] / 1e9, abTuning, s.flops() / tb[reps / 2] / 1e9, ratio[reps / 2], fmaNow());
+                return;
+            }
             double sec = time(c.name() + " b" + n + " t" + team.size(), reps, () -> team.run(task));
             double gf = s.flops() / sec / 1e9, now = fmaNow();
             System.out.printf("%s batch %d threads %d: %.1f GFLOP/s = %.0f%% of %d-core peak; FMA loop now %.0f/core -> %.0f%% of that%n",

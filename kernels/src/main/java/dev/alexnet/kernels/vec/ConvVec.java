@@ -25,20 +25,40 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * <p>Work units for threads: (image n, group g, channel tile, chunk of {@value #CHUNK} pixels), in that
  * order, split into contiguous ranges, so each thread walks the pixels of one weight tile while it is
  * hot in cache, threads share the packed weights, and batch 1 still has units to split (conv3-5 at
- * 13x13 have 4 chunks x 6-8 tiles per group). Different threads write disjoint (pixel, channel-tile)
- * blocks. Within a unit the reduction is blocked ({@value #KC} steps) and partial sums pass through
- * the output (only the last block applies the ReLU); a tile count that does not divide the chunk
- * ends with one tile overhanging backwards that recomputes whole pixels of its own chunk.
+ * 13x13 have 3 chunks x 6-8 tiles per group). Different threads write disjoint (pixel, channel-tile)
+ * blocks. Within a unit the reduction is blocked (at most {@value #KC} steps; runs longer than that
+ * are cut into equal segments) and partial sums pass through the output (only the last block applies
+ * the ReLU); a tile count that does not divide the chunk ends with one tile overhanging backwards that
+ * recomputes whole pixels of its own chunk.
  */
 public final class ConvVec {
     static final int L = ConvTiles.L;
     /** Pixels per work unit: a multiple of both tile heights (6 and 8); an image's last unit takes the rest. */
     static final int CHUNK = 48;
+
     /**
-     * Reduction steps per block: a 4-vector tile's block of packed weights is KC * 256 B = 32 KiB, so it
-     * stays in L1 (48 KiB) while the chunk's 8 pixel tiles use it; partial sums go through the output.
+     * Tuning choices, for tests and A/B runs: {@code mr4} pixels per 4-vector tile (4, 5 or 6), {@code kc}
+     * reduction steps per block. Measured (KernelGflops ab=, interleaved in one JVM): 6 pixels beat 5 by 2-5%
+     * and 4 by 10-25% on conv1/3/5 despite one accumulator spilled in 6x4's inner loop. The tests use small
+     * {@code kc} to exercise many blocks and cut runs. Unit order (n, g, chunk, tile) instead of
+     * (n, g, tile, chunk) measured the same (within 3%) and was dropped.
      */
-    static final int KC = 128;
+    public record Tuning(int mr4, int kc) {
+        public static final Tuning DEFAULT = new Tuning(6, KC);
+
+        public Tuning {
+            if (mr4 < 4 || mr4 > 6 || kc < 1) throw new IllegalArgumentException("bad tuning " + mr4 + ", " + kc);
+        }
+    }
+    /**
+     * Most reduction steps per block. Blocking for L1 (128 steps = 32 KiB of a 4-vector tile's weights) lost
+     * to the per-block costs: each block start re-runs C2's loop set-up (~250 instructions per segment),
+     * reloads and stores the 24 partial sums, and 192-channel runs were cut 128 + 64. With 2048 every AlexNet
+     * layer but conv3 (2 blocks) is one block; the tile's weights stream from L2 (at most 256 B per 24 FMAs).
+     * Measured against 128, interleaved in one JVM (KernelGflops ab=6:2048, batch 32/1, one thread):
+     * conv1 +5/+7%, conv2 +12/+16%, conv3 +21/+25%, conv4 +12/+9%, conv5 +17/+22% (1024 and 4096 alike).
+     */
+    static final int KC = 2048;
 
     private final ConvShape s;
     private final Nhwc inL, outL;
@@ -55,6 +75,8 @@ public final class ConvVec {
     private final int[] blockT, blockStep; // block b = segments [blockT[b], blockT[b+1]), starting at reduction step blockStep[b]
     private final int[] pix, opix;     // per output pixel m = p*Q + q: window origin in the input, position in the output (floats)
     private final int chunks, units;
+    private final int mr4;             // pixels per 4-vector tile
+    private final int chunk;           // pixels per work unit: a multiple of the tile heights (40 with 5-pixel tiles, else CHUNK)
 
     /**
      * @param s      the convolution, batch included
@@ -64,6 +86,13 @@ public final class ConvVec {
      * @param bias   [K] or {@code null}
      */
     public ConvVec(ConvShape s, Nhwc inL, Nhwc outL, MemorySegment weight, MemorySegment bias, boolean relu, Arena arena) {
+        this(s, inL, outL, weight, bias, relu, arena, Tuning.DEFAULT);
+    }
+
+    /**
+     * As above with other tuning choices (for tests and tuning runs): see {@link Tuning}.
+     */
+    public ConvVec(ConvShape s, Nhwc inL, Nhwc outL, MemorySegment weight, MemorySegment bias, boolean relu, Arena arena, Tuning tuning) {
         if (inL.c() != s.c() || inL.h() != s.h() || inL.w() != s.w() || inL.padH() < s.padH() || inL.padW() < s.padW()) {
             throw new IllegalArgumentException("input layout " + inL + " does not fit " + s);
         }
@@ -108,7 +137,7 @@ public final class ConvVec {
         for (int i = 0; i < nt; i++) {
             tileK0[i] = tl.get(i)[0];
             tileNb[i] = tl.get(i)[1];
-            tileMr[i] = tileNb[i] == 4 ? 6 : 8;
+            tileMr[i] = tileNb[i] == 4 ? tuning.mr4() : 8;
             tileW[i] = off;
             off += red * tileNb[i] * L * Float.BYTES;
         }
@@ -150,15 +179,24 @@ public final class ConvVec {
                 opix[p * Q + q] = Math.toIntExact(outL.offset(p, q));
             }
         }
-        // Segments of at most KC floats, grouped into blocks of at most KC reduction steps.
+        // Segments of at most kc floats, grouped into blocks of at most kc reduction steps.
         List<int[]> segs = new ArrayList<>();
-        for (int r : runs) for (int j = 0; j < runLen; j += KC) segs.add(new int[] {r + j, Math.min(KC, runLen - j)});
+        // A run longer than KC is cut into equal parts (conv4/5's 192 channels per tower: 2 x 96, not 128 + 64),
+        // so no block is short: each block start costs the kernel's set-up and a pass of the partial sums.
+        int kc = tuning.kc();
+        int parts = (runLen + kc - 1) / kc;
+        for (int r : runs) {
+            for (int i = 0; i < parts; i++) {
+                int j0 = (int) ((long) runLen * i / parts), j1 = (int) ((long) runLen * (i + 1) / parts);
+                segs.add(new int[] {r + j0, j1 - j0});
+            }
+        }
         segOff = segs.stream().mapToInt(x -> x[0]).toArray();
         segLen = segs.stream().mapToInt(x -> x[1]).toArray();
         List<Integer> bt = new ArrayList<>(), bs = new ArrayList<>();
-        int steps = 0, inBlock = KC;
+        int steps = 0, inBlock = kc;
         for (int t = 0; t < segLen.length; t++) {
-            if (inBlock + segLen[t] > KC) {
+            if (inBlock + segLen[t] > kc) {
                 bt.add(t);
                 bs.add(steps);
                 inBlock = 0;
@@ -169,7 +207,9 @@ public final class ConvVec {
         bt.add(segLen.length);
         blockT = bt.stream().mapToInt(Integer::intValue).toArray();
         blockStep = bs.stream().mapToInt(Integer::intValue).toArray();
-        chunks = Math.max(1, P * Q / CHUNK);
+        mr4 = tuning.mr4();
+        chunk = mr4 == 5 ? 40 : CHUNK;
+        chunks = Math.max(1, P * Q / chunk);
         units = s.n() * G * nt * chunks;
     }
 
@@ -187,7 +227,7 @@ public final class ConvVec {
         Checks.floats(out, s.n() * outL.imageFloats(), "conv output");
         int nt = tileK0.length, M = pix.length, kg = s.kg(), cg = s.cg();
         for (int u = u0; u < u1; u++) {
-            int chunk = u % chunks, rest = u / chunks;
+            int ch = u % chunks, rest = u / chunks;
             int tile = rest % nt;
             rest /= nt;
             int g = rest % s.groups(), n = rest / s.groups();
@@ -197,7 +237,7 @@ public final class ConvVec {
             long bo = ((long) g * kgPad + tileK0[tile]) * Float.BYTES;
             int nb = tileNb[tile], mr = tileMr[tile];
             int lastLanes = kg - tileK0[tile] - (nb - 1) * L; // lanes of the tile's last vector that are real channels
-            int m0 = chunk * CHUNK, m1 = chunk == chunks - 1 ? M : m0 + CHUNK;
+            int m0 = ch * chunk, m1 = ch == chunks - 1 ? M : m0 + chunk;
             if (M < mr) {
                 for (int m = m0; m < m1; m++) {
                     for (int j = 0; j < nb; j++) {
@@ -207,25 +247,34 @@ public final class ConvVec {
                 }
                 continue;
             }
-            // Whole tiles, block by block of the reduction (the block's weights stay in L1 across the tiles).
+            // Whole tiles, block by block of the reduction (one block for most layers, see KC).
             int mEnd = m0 + (m1 - m0) / mr * mr;
             int nBlocks = blockStep.length;
             long stepB = (long) nb * L * Float.BYTES;
             for (int b = 0; b < nBlocks; b++) {
                 long wb = wo + blockStep[b] * stepB;
                 float l = b == nBlocks - 1 ? lo : Float.NEGATIVE_INFINITY;
-                for (int m = m0; m < mEnd; m += mr) tile(nb, in, a, m, blockT[b], blockT[b + 1], wb, b == 0, bo, out, o, l, lastLanes);
+                for (int m = m0; m < mEnd; m += mr) tile(nb, in, a, pix, m, blockT[b], blockT[b + 1], wb, b == 0, bo, out, o, l, lastLanes);
             }
             // The remainder: one tile ending at m1, overhanging backwards onto finished pixels of this chunk,
             // over the whole reduction at once (the overlap is rewritten with bitwise the same values).
-            if (mEnd < m1) tile(nb, in, a, m1 - mr, 0, segOff.length, wo, true, bo, out, o, lo, lastLanes);
+            if (mEnd < m1) tile(nb, in, a, pix, m1 - mr, 0, segOff.length, wo, true, bo, out, o, lo, lastLanes);
         }
     }
 
-    private void tile(int nb, MemorySegment in, long a, int m, int t0, int t1, long wo, boolean first, long bo,
+    private void tile4(MemorySegment in, long a, int[] pix, int m, int t0, int t1, long wo, boolean first, long bo,
+                       MemorySegment out, long o, float l, int lastLanes) {
+        switch (mr4) {
+            case 4 -> ConvTiles.k4x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
+            case 5 -> ConvTiles.k5x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
+            default -> ConvTiles.k6x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
+        }
+    }
+
+    private void tile(int nb, MemorySegment in, long a, int[] pix, int m, int t0, int t1, long wo, boolean first, long bo,
                       MemorySegment out, long o, float l, int lastLanes) {
         switch (nb) {
-            case 4 -> ConvTiles.k6x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
+            case 4 -> tile4(in, a, pix, m, t0, t1, wo, first, bo, out, o, l, lastLanes);
             case 3 -> ConvTiles.k8x3(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
             case 2 -> ConvTiles.k8x2(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
             default -> ConvTiles.k8x1(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);

@@ -111,6 +111,46 @@ class LayerVecTest {
         }
     }
 
+    /** ConvVec directly with a non-default tuning: bias + ReLU, tolerance as in checkConv. */
+    static void checkConvTuned(Random rnd, ConvShape s, ConvVec.Tuning tuning, int threads) {
+        try (Arena arena = Arena.ofShared(); ThreadTeam team = new ThreadTeam(threads)) {
+            int n = s.n();
+            Tensor x = random(arena, rnd, 1f, n, s.c(), s.h(), s.w());
+            Tensor wt = random(arena, rnd, 0.5f, s.k(), s.cg(), s.r(), s.s());
+            Tensor b = random(arena, rnd, 0.5f, s.k());
+            MemorySegment want = arena.allocate(s.outputSize() * 4), mag = arena.allocate(s.outputSize() * 4);
+            ConvRef.forward(want, x.data(), wt.data(), b.data(), s, true);
+            ConvRef.forward(mag, abs(arena, x).data(), abs(arena, wt).data(), abs(arena, b).data(), s, false);
+            Nhwc inL = new Nhwc(s.c(), s.h(), s.w(), s.padH(), s.padW()), outL = Nhwc.of(s.k(), s.p(), s.q());
+            MemorySegment in = arena.allocate(n * inL.imageFloats() * 4, 64), out = arena.allocate(n * outL.imageFloats() * 4, 64);
+            MemorySegment got = arena.allocate(s.outputSize() * 4, 64);
+            Reorders.nchwToNhwc(in, inL, x.data(), n, 0, Reorders.units(n, inL));
+            ConvVec conv = new ConvVec(s, inL, outL, wt.data(), b.data(), true, arena, tuning);
+            team.run((m, ms) -> conv.forward(out, in, m, ms));
+            Reorders.nhwcToNchw(got, out, outL, n, 0, Reorders.units(n, outL));
+            int red = s.cg() * s.r() * s.s() + 1;
+            assertClose(s + " " + tuning + " threads=" + threads, want.toArray(JAVA_FLOAT), got.toArray(JAVA_FLOAT),
+                    scaled(mag.toArray(JAVA_FLOAT), (red + 2) * U));
+        }
+    }
+
+    @Test
+    void convTilingsAndReductionBlocks() {
+        // Every 4-vector tile height, and small blocks (kc) so that reductions span many blocks, partial sums
+        // pass through the output, and runs longer than kc are cut into equal segments (kc=1: one step per block).
+        Random rnd = new Random(2026);
+        int[][] tunings = {{6, 1}, {6, 7}, {6, 50}, {5, 16}, {5, 2048}, {4, 33}, {4, 2048}, {6, 2048}};
+        for (int i = 0; i < tunings.length; i++) {
+            ConvVec.Tuning t = new ConvVec.Tuning(tunings[i][0], tunings[i][1]);
+            checkConvTuned(rnd, ConvShape.of(2, 3, 23, 23, 96, 11, 4, 0, 1), t, 1 + (i & 1));   // conv1-like: 4 + 2 vectors
+            checkConvTuned(rnd, ConvShape.of(1, 40, 9, 9, 136, 3, 1, 1, 2), t, 2 - (i & 1));    // 68 per group: 4 + 1 vectors, masked lanes
+            checkConvTuned(rnd, ConvShape.of(1, 2 * 100, 7, 8, 2 * 64, 3, 1, 1, 2), t, 1);       // runs of 100 > kc for small kc
+        }
+        // A chunk that is not a multiple of the tile height (overhanging tile) with 5-pixel tiles (chunk 40): 13x13 = 169.
+        checkConvTuned(rnd, ConvShape.of(1, 32, 13, 13, 64, 3, 1, 1, 1), new ConvVec.Tuning(5, 2048), 2);
+        checkConvTuned(rnd, ConvShape.of(1, 32, 13, 13, 64, 3, 1, 1, 1), new ConvVec.Tuning(4, 64), 1);
+    }
+
     @Test
     void maxPoolExact() {
         Random rnd = new Random(3);

@@ -1,0 +1,141 @@
+package dev.alexnet.kernels.vec;
+
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.kernels.LrnParams;
+import dev.alexnet.kernels.LrnShape;
+import dev.alexnet.kernels.PoolShape;
+import dev.alexnet.kernels.ref.LrnRef;
+import dev.alexnet.kernels.ref.MaxPoolRef;
+import dev.alexnet.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Random;
+
+import static dev.alexnet.device.JavaDevice.Kernels.VECTOR;
+import static dev.alexnet.kernels.vec.VecTestSupport.U;
+import static dev.alexnet.kernels.vec.VecTestSupport.assertClose;
+import static dev.alexnet.kernels.vec.VecTestSupport.random;
+import static dev.alexnet.kernels.vec.VecTestSupport.runDevice;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * Pooling and LRN on both of their paths. A single-layer program runs them on NCHW rows
+ * ({@link NchwPoolLrn}: stride 1, 2 and 3, padding, W below, at and above L, pixel blocks with tails);
+ * a pool+LRN or LRN+pool program runs them channels-last ({@link MaxPoolVec}, {@link LrnVec}) between
+ * the reorders. Odd C, C = 3, batch 1 to 3, 1 and 2 threads; tolerances as in {@link LayerVecTest}
+ * (pooling exact; LRN (beta (size+1) + 6) u |b|).
+ */
+class MemoryBoundVecTest {
+    private static int pick(Random r, int... v) { return v[r.nextInt(v.length)]; }
+
+    private static LrnParams params(Random rnd, int i) {
+        return switch (i % 3) {
+            case 0 -> LrnParams.PAPER;
+            case 1 -> new LrnParams(pick(rnd, 1, 3, 7), 1f, 0.3f, 0.6f, true);
+            default -> new LrnParams(pick(rnd, 3, 5, 9), 2f, 0.05f, 0.75f, false);
+        };
+    }
+
+    private static double[] lrnTol(float[] want, LrnParams p) {
+        double[] tol = new double[want.length];
+        for (int i = 0; i < want.length; i++) tol[i] = (p.beta() * (p.size() + 1) + 6) * U * Math.abs(want[i]);
+        return tol;
+    }
+
+    /** pool then LRN (first = true) or LRN then pool, as one program: the channels-last kernels. */
+    private static void checkChain(Random rnd, int n, int groups, int c, int h, int w, int kernel, int stride, int pad, LrnParams p,
+                                   boolean poolFirst, int threads) {
+        try (Arena arena = Arena.ofShared()) {
+            LayerSpec.MaxPool pool;
+            LayerSpec.Lrn lrn;
+            Tensor x = random(arena, rnd, 3f, n, c, h, w);
+            MemorySegment mid, want;
+            String what;
+            if (poolFirst) {
+                pool = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
+                PoolShape ps = pool.shape(n);
+                lrn = new LayerSpec.Lrn("lrn", c, ps.p(), ps.q(), p, groups);
+                LrnShape ls = lrn.shape(n);
+                mid = arena.allocate(ps.outputSize() * 4);
+                want = arena.allocate(ls.size() * 4);
+                MaxPoolRef.forward(mid, x.data(), ps);
+                LrnRef.forward(want, mid, ls);
+                what = ps + " then " + ls;
+            } else {
+                lrn = new LayerSpec.Lrn("lrn", c, h, w, p, groups);
+                LrnShape ls = lrn.shape(n);
+                pool = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
+                PoolShape ps = pool.shape(n);
+                mid = arena.allocate(ls.size() * 4);
+                want = arena.allocate(ps.outputSize() * 4);
+                LrnRef.forward(mid, x.data(), ls);
+                MaxPoolRef.forward(want, mid, ps);
+                what = ls + " then " + ps;
+            }
+            List<Layer> layers = poolFirst ? List.of(Layer.of(pool), Layer.of(lrn)) : List.of(Layer.of(lrn), Layer.of(pool));
+            float[] wa = want.toArray(JAVA_FLOAT);
+            // max commutes with the monotone per-channel scaling only approximately, but each output of either order
+            // is one LRN output (or the max of some): the LRN bound applies to every value.
+            assertClose(what + " threads=" + threads, wa, runDevice(VECTOR, threads, layers, n, x.data()), lrnTol(wa, p));
+        }
+    }
+
+    @Test
+    void channelsLastPoolAndLrnChains() {
+        Random rnd = new Random(31);
+        for (int i = 0; i < 30; i++) {
+            int groups = pick(rnd, 1, 1, 2);
+            int c = groups * pick(rnd, 1, 3, 5, 16, 17, 24, 48);
+            int kernel = pick(rnd, 2, 3, 3), stride = pick(rnd, 1, 2, 2), pad = rnd.nextInt(kernel / 2 + 1);
+            int h = kernel + rnd.nextInt(12), w = kernel + rnd.nextInt(20);
+            checkChain(rnd, pick(rnd, 1, 2, 3), groups, c, h, w, kernel, stride, pad, params(rnd, i), rnd.nextBoolean(), 1 + (i & 1));
+        }
+        checkChain(rnd, 2, 2, 96, 55, 55, 3, 2, 0, LrnParams.PAPER, true, 2);   // pool1 -> lrn1
+        checkChain(rnd, 1, 1, 256, 27, 27, 3, 2, 0, LrnParams.PAPER, true, 1);  // pool2 -> lrn2 shape
+    }
+
+    @Test
+    void nchwPoolingExact() {
+        Random rnd = new Random(33);
+        for (int i = 0; i < 40; i++) {
+            int kernel = pick(rnd, 1, 2, 3, 3, 4), stride = pick(rnd, 1, 2, 2, 3);
+            int pad = rnd.nextInt(kernel / 2 + 1);
+            int c = pick(rnd, 1, 3, 13, 17, 96), h = kernel + rnd.nextInt(15), w = kernel + rnd.nextInt(pick(rnd, 5, 20, 60));
+            int n = pick(rnd, 1, 2, 3), threads = 1 + (i & 1);
+            try (Arena arena = Arena.ofShared()) {
+                LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
+                PoolShape s = spec.shape(n);
+                Tensor x = random(arena, rnd, 1f, n, c, h, w);
+                MemorySegment want = arena.allocate(s.outputSize() * 4);
+                MaxPoolRef.forward(want, x.data(), s);
+                assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT), runDevice(VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), null);
+            }
+        }
+    }
+
+    @Test
+    void nchwLrnBlocksAndTails() {
+        Random rnd = new Random(35);
+        int[][] hw = {{1, 1}, {3, 5}, {8, 8}, {9, 9}, {13, 13}, {27, 27}, {4, 17}};
+        for (int i = 0; i < 28; i++) {
+            int groups = pick(rnd, 1, 2, 3);
+            int c = groups * pick(rnd, 1, 2, 3, 5, 16, 17);
+            int[] d = hw[i % hw.length];
+            LrnParams p = params(rnd, i);
+            int n = pick(rnd, 1, 2, 3), threads = 1 + (i & 1);
+            try (Arena arena = Arena.ofShared()) {
+                LayerSpec.Lrn spec = new LayerSpec.Lrn("lrn", c, d[0], d[1], p, groups);
+                LrnShape s = spec.shape(n);
+                Tensor x = random(arena, rnd, 3f, n, c, d[0], d[1]);
+                MemorySegment want = arena.allocate(s.size() * 4);
+                LrnRef.forward(want, x.data(), s);
+                float[] wa = want.toArray(JAVA_FLOAT);
+                assertClose(s + " threads=" + threads, wa, runDevice(VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), lrnTol(wa, p));
+            }
+        }
+    }
+}
