@@ -48,7 +48,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--peak-gbs", paramLabel = "GBS", description = "memory bandwidth to use instead of measuring it (with --peak-gflops)")
     Double peakGbs;
 
-    @Option(names = "--warmup-ms", defaultValue = "1000", description = "longest warm-up per case; it ends earlier once 3 runs agree within 10% (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-ms", defaultValue = "1000", description = "longest warm-up per case; it ends earlier once 3 runs agree within 10%% (default: ${DEFAULT-VALUE})")
     long warmupMs;
 
     @Option(names = "--time-ms", defaultValue = "1000", description = "timed repetitions per case: at least this long ... (default: ${DEFAULT-VALUE})")

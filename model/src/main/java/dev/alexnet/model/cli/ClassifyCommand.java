@@ -32,9 +32,12 @@ final class ClassifyCommand implements Callable<Integer> {
     List<Path> images = new ArrayList<>();
 
     @Option(names = "--top", defaultValue = "5") int top;
-    @Option(names = "--timing", description = "after a warm-up pass, time --repeat passes and print median per-layer times")
+    @Option(names = "--timing", description = "warm up for --warmup-ms, then time --repeat passes and print median per-layer times")
     boolean timing;
-    @Option(names = "--repeat", defaultValue = "5") int repeat;
+    @Option(names = "--repeat", defaultValue = "10", description = "timed passes with --timing (default: ${DEFAULT-VALUE})") int repeat;
+    @Option(names = "--warmup-ms", defaultValue = "3000",
+            description = "with --timing, untimed passes for this long first, so the JIT reaches C2-compiled kernels (default: ${DEFAULT-VALUE})")
+    long warmupMs;
     @Option(names = "--trace", paramLabel = "FILE", description = "write a Chrome/Perfetto trace (JSON) of the timed runs") Path trace;
 
     @Override
@@ -81,7 +84,10 @@ final class ClassifyCommand implements Callable<Integer> {
             if (timing) {
                 List<RunStats> runs = new ArrayList<>();
                 RunStats all = new RunStats();
-                n.forward(x.data(), logits.data(), batch); // one more warm-up
+                int warm = 0;
+                for (long end = System.nanoTime() + warmupMs * 1_000_000; warm < 2 || System.nanoTime() < end; warm++) {
+                    n.forward(x.data(), logits.data(), batch);
+                }
                 long tt = System.nanoTime();
                 for (int r = 0; r < repeat; r++) {
                     RunStats st = new RunStats();
@@ -91,7 +97,7 @@ final class ClassifyCommand implements Callable<Integer> {
                     st.bytesByTrack().forEach(all::bytes);
                 }
                 double perPass = (System.nanoTime() - tt) / 1e6 / repeat;
-                System.out.printf("%nper-layer times, batch %d, median of %d passes:%n", batch, repeat);
+                System.out.printf("%nper-layer times, batch %d, median of %d passes after %d warm-up passes:%n", batch, repeat, warm);
                 Report.layerTable(runs, System.out);
                 System.out.printf("wall time per pass: %.2f ms (%.1f images/s)%n", perPass, batch * 1000 / perPass);
                 Report.twoTowerSummary(all, System.out);
