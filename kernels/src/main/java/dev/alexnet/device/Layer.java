@@ -11,11 +11,7 @@ import java.util.Arrays;
  */
 public record Layer(LayerSpec spec, Tensor weight, Tensor bias) {
     public Layer {
-        int[] ws = switch (spec) {
-            case LayerSpec.Conv c -> c.weightShape();
-            case LayerSpec.Linear l -> l.weightShape();
-            default -> null;
-        };
+        int[] ws = spec.weightShape();
         if (ws == null) {
             if (weight != null || bias != null) throw new IllegalArgumentException(spec.name() + " takes no parameters");
         } else {

@@ -18,6 +18,8 @@ public sealed interface LayerSpec {
     long outputSize();
     /** Multiply-accumulates per image (0 for layers without them). */
     default long macs() { return 0; }
+    /** PyTorch shape of the weight ([K, C/G, R, S] or [out, in]); {@code null} for layers without parameters. */
+    default int[] weightShape() { return null; }
 
     /** Convolution, bias and optional fused ReLU; weights [outC, inC/groups, k, k], bias [outC]. */
     record Conv(String name, int inC, int inH, int inW, int outC, int kernel, int stride, int pad, int groups, boolean relu)

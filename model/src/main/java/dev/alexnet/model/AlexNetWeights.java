@@ -144,7 +144,7 @@ public final class AlexNetWeights implements AutoCloseable {
     private List<Layer> bind(List<LayerSpec> specs, int split, int tower) {
         List<Layer> layers = new ArrayList<>();
         for (LayerSpec s : specs) {
-            if (s instanceof LayerSpec.Conv || s instanceof LayerSpec.Linear) {
+            if (s.weightShape() != null) {
                 Tensor w = get(s.name() + ".weight"), b = get(s.name() + ".bias");
                 int rows = w.dim(0) / split;
                 layers.add(new Layer(s, w.slice(tower * rows, (tower + 1) * rows), b.slice(tower * rows, (tower + 1) * rows)));

@@ -51,13 +51,6 @@ public final class RunStats {
         return spans.stream().filter(s -> s.track.equals(track) && s.kind == kind).mapToLong(Span::durNanos).sum();
     }
 
-    /** Per-layer total nanoseconds (summed over tracks and runs), in first-seen order. */
-    public synchronized Map<String, Long> layerTotals() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        for (Span s : spans) if (s.kind == Kind.LAYER) m.merge(s.name, s.durNanos, Long::sum);
-        return m;
-    }
-
     public synchronized void writeTrace(Path file) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();

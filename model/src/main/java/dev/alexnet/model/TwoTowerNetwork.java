@@ -61,12 +61,14 @@ public final class TwoTowerNetwork implements Network {
         final MemorySegment[][] out = new MemorySegment[2][];    // out[t][k]: segment k's output on tower t, [N, half_k]
         final MemorySegment[][] gather = new MemorySegment[2][]; // gather[t][k]: input of segment k+1 on tower t, [N, 2*half_k]
         final long[] half;                                       // floats per image each tower produces at segment k
+        final String[] sendName;                                 // trace label of the exchange after segment k
         final Arena arena = Arena.ofShared();
 
         Plan(int batch) {
             this.batch = batch;
             int segments = spec.towerSegments(0).size();
             half = new long[segments];
+            sendName = new String[segments];
             for (int t = 0; t < 2; t++) {
                 List<List<Layer>> segs = weights.towerSegments(spec, t);
                 programs[t] = new Program[segments];
@@ -75,6 +77,7 @@ public final class TwoTowerNetwork implements Network {
                 for (int k = 0; k < segments; k++) {
                     programs[t][k] = devices[t].compile(segs.get(k), batch);
                     half[k] = segs.get(k).getLast().spec().outputSize();
+                    sendName[k] = k < segments - 1 ? "send to " + segs.get(k + 1).getFirst().spec().name() : "gather logits";
                     out[t][k] = arena.allocate(batch * half[k] * Float.BYTES, 64);
                     if (k < segments - 1) gather[t][k] = arena.allocate(batch * 2 * half[k] * Float.BYTES, 64);
                 }
@@ -150,8 +153,7 @@ public final class TwoTowerNetwork implements Network {
                 }
                 long t1 = System.nanoTime();
                 if (stats != null) {
-                    stats.span(track, k < segments - 1 ? "send to " + spec.towerSegments(t).get(k + 1).getFirst().name() : "gather logits",
-                            RunStats.Kind.EXCHANGE, t0, t1 - t0);
+                    stats.span(track, plan.sendName[k], RunStats.Kind.EXCHANGE, t0, t1 - t0);
                     stats.bytes(track, plan.batch * half * Float.BYTES);
                 }
                 if (k < segments - 1) {

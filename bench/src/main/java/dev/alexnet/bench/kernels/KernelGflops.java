@@ -257,11 +257,7 @@ public final class KernelGflops {
         List<Layer> layers = new ArrayList<>();
         long seed = 10;
         for (LayerSpec s : specs) {
-            int[] ws = switch (s) {
-                case LayerSpec.Conv c -> c.weightShape();
-                case LayerSpec.Linear l -> l.weightShape();
-                default -> null;
-            };
+            int[] ws = s.weightShape();
             if (ws == null) {
                 layers.add(Layer.of(s));
                 continue;

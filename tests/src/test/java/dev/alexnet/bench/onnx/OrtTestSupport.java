@@ -26,11 +26,7 @@ final class OrtTestSupport {
         SplittableRandom r = new SplittableRandom(seed);
         List<Layer> out = new ArrayList<>();
         for (LayerSpec s : specs) {
-            int[] ws = switch (s) {
-                case LayerSpec.Conv c -> c.weightShape();
-                case LayerSpec.Linear l -> l.weightShape();
-                default -> null;
-            };
+            int[] ws = s.weightShape();
             if (ws == null) {
                 out.add(Layer.of(s));
                 continue;
