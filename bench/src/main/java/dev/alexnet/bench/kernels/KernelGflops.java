@@ -35,7 +35,7 @@ import java.util.SplittableRandom;
  *      -cp ... dev.alexnet.bench.kernels.KernelGflops [batches=1,32] [threads=1,2] [reps=7] [what=conv,fc,pool,lrn,net]
  *      [layers=conv1,conv3] [ab=6:2048]
  * </pre>
- * {@code ab=MR:KC} runs each convolution also with {@code ConvVec.Tuning(MR, KC)}, alternating with the
+ * {@code ab=MR:KC[:PACKMINRUN]} runs each convolution also with {@code ConvVec.Tuning(MR, KC, PACKMINRUN)}, alternating with the
  * default rep by rep in the same JVM, and prints the median time ratio: on these shared machines only such
  * interleaved comparisons separate a few percent from the host's drift (the FMA loop moved 113-177 GFLOP/s
  * within minutes).
@@ -71,7 +71,11 @@ public final class KernelGflops {
                 case "threads" -> threads = Arrays.stream(kv[1].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "reps" -> reps = Integer.parseInt(kv[1]);
                 case "what" -> what = kv[1];
-                case "ab" -> { String[] t = kv[1].split(":"); abTuning = new ConvVec.Tuning(Integer.parseInt(t[0]), Integer.parseInt(t[1])); }
+                case "ab" -> {
+                    String[] t = kv[1].split(":");
+                    abTuning = new ConvVec.Tuning(Integer.parseInt(t[0]), Integer.parseInt(t[1]),
+                            t.length > 2 ? Integer.parseInt(t[2]) : ConvVec.Tuning.PACK_MIN_RUN);
+                }
                 case "layers" -> layers = kv[1];
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }

@@ -3,6 +3,9 @@ package dev.alexnet.kernels.vec;
 import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.ConvShape;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -14,8 +17,12 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * Convolution (+ bias, + optional ReLU) with the semantics of {@link dev.alexnet.kernels.ref.ConvRef},
  * on channels-last activations ({@link Nhwc}) as a direct implicit GEMM:
  * M = output pixels P*Q (per image), N = output channels K/G (per group), reduction = R*S*C/G.
- * No im2col: a tile of output pixels broadcasts straight from the padded input, whose border makes every
- * window in range; only the weights are packed, once, here in the constructor.
+ * No im2col: the weights are packed once, here in the constructor; a tile of output pixels reads its
+ * windows from the padded input (whose border makes every window in range) in one of two ways, chosen
+ * per layer by the length of the window's contiguous runs ({@link Tuning#packMinRun}): short runs
+ * (conv1's 33 floats, conv2's 48) through a table of per-step offsets, long runs (conv3-5: 768, 192)
+ * copied first into a small per-thread panel that the tile kernel then reads linearly (see ConvTiles
+ * for why both loops are flat and what each costs).
  *
  * <p>Packed weights, per group g and channel tile (NB vectors of L output channels):
  * [run t][j][NB*L], where a run is a contiguous stretch of the input relative to a pixel's window
@@ -26,9 +33,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * order, split into contiguous ranges, so each thread walks the pixels of one weight tile while it is
  * hot in cache, threads share the packed weights, and batch 1 still has units to split (conv3-5 at
  * 13x13 have 3 chunks x 6-8 tiles per group). Different threads write disjoint (pixel, channel-tile)
- * blocks. Within a unit the reduction is blocked (at most {@value #KC} steps; runs longer than that
- * are cut into equal segments) and partial sums pass through the output (only the last block applies
- * the ReLU); a tile count that does not divide the chunk ends with one tile overhanging backwards that
+ * blocks. Within a unit the reduction is blocked (equal blocks of at most {@value #KC} steps) and
+ * partial sums pass through the output (only the last block applies the ReLU); a tile count that does not divide the chunk ends with one tile overhanging backwards that
  * recomputes whole pixels of its own chunk.
  */
 public final class ConvVec {
@@ -37,26 +43,31 @@ public final class ConvVec {
     static final int CHUNK = 48;
 
     /**
-     * Tuning choices, for tests and A/B runs: {@code mr4} pixels per 4-vector tile (4, 5 or 6), {@code kc}
-     * reduction steps per block. Measured (KernelGflops ab=, interleaved in one JVM): 6 pixels beat 5 by 2-5%
-     * and 4 by 10-25% on conv1/3/5 despite one accumulator spilled in 6x4's inner loop. The tests use small
-     * {@code kc} to exercise many blocks and cut runs. Unit order (n, g, chunk, tile) instead of
-     * (n, g, tile, chunk) measured the same (within 3%) and was dropped.
+     * Tuning choices, for tests and A/B runs: {@code mr4} pixels per 4-vector tile (4, 5 or 6; 0 = automatic:
+     * 5 with a panel, 6 without), {@code kc} reduction steps per block, {@code packMinRun}: the tiles read a
+     * packed panel when the window's contiguous runs are at least this many floats (else the input through
+     * the offset table; see ConvTiles). The tests use small {@code kc} to exercise many blocks.
      */
-    public record Tuning(int mr4, int kc) {
-        public static final Tuning DEFAULT = new Tuning(6, KC);
+    public record Tuning(int mr4, int kc, int packMinRun) {
+        /** Runs of 192 and 768 floats (conv3-5) are packed; conv1's 33 and conv2's 48 read the input directly. */
+        public static final int PACK_MIN_RUN = 64;
+        public static final Tuning DEFAULT = new Tuning(Integer.getInteger("alexnet.conv.mr4", 0), KC,
+                Integer.getInteger("alexnet.conv.packMinRun", PACK_MIN_RUN));
+
+        public Tuning(int mr4, int kc) { this(mr4, kc, PACK_MIN_RUN); }
 
         public Tuning {
-            if (mr4 < 4 || mr4 > 6 || kc < 1) throw new IllegalArgumentException("bad tuning " + mr4 + ", " + kc);
+            if ((mr4 != 0 && (mr4 < 4 || mr4 > 6)) || kc < 1 || packMinRun < 1) {
+                throw new IllegalArgumentException("bad tuning " + mr4 + ", " + kc + ", " + packMinRun);
+            }
         }
     }
     /**
      * Most reduction steps per block. Blocking for L1 (128 steps = 32 KiB of a 4-vector tile's weights) lost
-     * to the per-block costs: each block start re-runs C2's loop set-up (~250 instructions per segment),
-     * reloads and stores the 24 partial sums, and 192-channel runs were cut 128 + 64. With 2048 every AlexNet
-     * layer but conv3 (2 blocks) is one block; the tile's weights stream from L2 (at most 256 B per 24 FMAs).
-     * Measured against 128, interleaved in one JVM (KernelGflops ab=6:2048, batch 32/1, one thread):
-     * conv1 +5/+7%, conv2 +12/+16%, conv3 +21/+25%, conv4 +12/+9%, conv5 +17/+22% (1024 and 4096 alike).
+     * to the per-block costs (partial sums reloaded and stored, loop set-up, the panel packed per block).
+     * With 2048 every AlexNet layer but conv3 (2 blocks) is one block; the tile's weights stream from L2
+     * (256 B per 20-24 FMAs). Measured, interleaved in one JVM (KernelGflops ab=0:128 and ab=0:256, batch 32,
+     * one thread, conv3/4/5): 2048 ahead of 128 by 24/17/20% and of 256 by 12/15/1%.
      */
     static final int KC = 2048;
 
@@ -71,12 +82,19 @@ public final class ConvVec {
     private final int kgPad;           // padded channels per group
     private final int[] runs;          // float offsets of the runs relative to a window origin (group channel offset excluded)
     private final int runLen;
-    private final int[] segOff, segLen; // the runs cut into segments of at most KC floats
-    private final int[] blockT, blockStep; // block b = segments [blockT[b], blockT[b+1]), starting at reduction step blockStep[b]
+    private final int[] xoff;          // per reduction step: input float offset from a pixel's window origin (group channel offset excluded)
+    private final int[] blockJ;        // block b = reduction steps [blockJ[b], blockJ[b+1])
+    private final int[] zeros;         // spix for the first block: every pixel's accumulators start at the same bias
     private final int[] pix, opix;     // per output pixel m = p*Q + q: window origin in the input, position in the output (floats)
     private final int chunks, units;
     private final int mr4;             // pixels per 4-vector tile
     private final int chunk;           // pixels per work unit: a multiple of the tile heights (40 with 5-pixel tiles, else CHUNK)
+    private final boolean pack;        // tiles read a packed panel (else the input through xoff)
+    private final long panelStride;    // bytes between a panel's pixel rows
+    private final int[][] blockPieces; // per block: what to copy into the panel (see pieces())
+    private final int[] allPieces;     // the whole reduction's pieces (for the remainder tile)
+    private final Arena arena;         // where panels are allocated (on first use by each team member)
+    private volatile MemorySegment[] panels = new MemorySegment[0];
 
     /**
      * @param s      the convolution, batch included
@@ -105,11 +123,13 @@ public final class ConvVec {
         this.lo = relu ? 0f : Float.NEGATIVE_INFINITY;
         int G = s.groups(), cg = s.cg(), kg = s.kg(), R = s.r(), S = s.s(), C = s.c();
 
+        pack = (G == 1 ? S * C : cg) >= tuning.packMinRun(); // the run length, see below
+        mr4 = tuning.mr4() != 0 ? tuning.mr4() : pack ? 5 : 6;
         // Channel tiles: as many 4-vector tiles (6 pixels) as fit, unless 3-vector tiles (8 pixels)
         // cover the group exactly (96 and 48 channels: conv1 whole and per tower); remainder 3, 2 or 1 vectors.
         int nVec = (kg + L - 1) / L;
         List<int[]> tl = new ArrayList<>();
-        int main = 4; // 6x4 measured ahead of 8x3 (96 channels: 4 + 2 vectors)
+        int main = 4; // 4-vector tiles: 8x3 spilled 54 vectors per step in C2 (JDK 25), 6x4/5x4 none
         int v = 0;
         while (v < nVec) {
             int nb = Math.min(main, nVec - v);
@@ -137,7 +157,7 @@ public final class ConvVec {
         for (int i = 0; i < nt; i++) {
             tileK0[i] = tl.get(i)[0];
             tileNb[i] = tl.get(i)[1];
-            tileMr[i] = tileNb[i] == 4 ? tuning.mr4() : 8;
+            tileMr[i] = tileNb[i] == 4 ? mr4 : 8;
             tileW[i] = off;
             off += red * tileNb[i] * L * Float.BYTES;
         }
@@ -179,35 +199,20 @@ public final class ConvVec {
                 opix[p * Q + q] = Math.toIntExact(outL.offset(p, q));
             }
         }
-        // Segments of at most kc floats, grouped into blocks of at most kc reduction steps.
-        List<int[]> segs = new ArrayList<>();
-        // A run longer than KC is cut into equal parts (conv4/5's 192 channels per tower: 2 x 96, not 128 + 64),
-        // so no block is short: each block start costs the kernel's set-up and a pass of the partial sums.
-        int kc = tuning.kc();
-        int parts = (runLen + kc - 1) / kc;
-        for (int r : runs) {
-            for (int i = 0; i < parts; i++) {
-                int j0 = (int) ((long) runLen * i / parts), j1 = (int) ((long) runLen * (i + 1) / parts);
-                segs.add(new int[] {r + j0, j1 - j0});
-            }
-        }
-        segOff = segs.stream().mapToInt(x -> x[0]).toArray();
-        segLen = segs.stream().mapToInt(x -> x[1]).toArray();
-        List<Integer> bt = new ArrayList<>(), bs = new ArrayList<>();
-        int steps = 0, inBlock = kc;
-        for (int t = 0; t < segLen.length; t++) {
-            if (inBlock + segLen[t] > kc) {
-                bt.add(t);
-                bs.add(steps);
-                inBlock = 0;
-            }
-            inBlock += segLen[t];
-            steps += segLen[t];
-        }
-        bt.add(segLen.length);
-        blockT = bt.stream().mapToInt(Integer::intValue).toArray();
-        blockStep = bs.stream().mapToInt(Integer::intValue).toArray();
-        mr4 = tuning.mr4();
+        xoff = new int[Math.toIntExact(red)];
+        for (int t = 0; t < runs.length; t++) for (int j = 0; j < runLen; j++) xoff[t * runLen + j] = runs[t] + j;
+        // Blocks of at most kc steps, of equal length (conv3's 2304 steps: 2 x 1152, not 2048 + 256).
+        int nBlocks = Math.toIntExact((red + tuning.kc() - 1) / tuning.kc());
+        blockJ = new int[nBlocks + 1];
+        for (int b = 0; b <= nBlocks; b++) blockJ[b] = (int) (red * b / nBlocks);
+        zeros = new int[P * Q];
+        // Panel rows hold the whole reduction (the remainder tile needs it at once); padded to whole vectors
+        // plus one so that the 8 rows do not all map to the same cache sets.
+        panelStride = ((red + L - 1) / L + 1) * (long) L * Float.BYTES;
+        this.arena = arena;
+        blockPieces = new int[nBlocks][];
+        for (int b = 0; b < nBlocks; b++) blockPieces[b] = pieces(blockJ[b], blockJ[b + 1]);
+        allPieces = pieces(0, xoff.length);
         chunk = mr4 == 5 ? 40 : CHUNK;
         chunks = Math.max(1, P * Q / chunk);
         units = s.n() * G * nt * chunks;
@@ -218,11 +223,33 @@ public final class ConvVec {
 
     /** This member's share of the whole batch. */
     public void forward(MemorySegment out, MemorySegment in, int member, int members) {
-        forwardUnits(out, in, ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
+        forwardUnits(out, in, panel(member), ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
     }
 
-    /** Work units [u0, u1) (see the class comment); {@code forwardUnits(out, in, 0, units())} is the whole batch. */
+    /** Work units [u0, u1) (see the class comment) on the calling thread; {@code (out, in, 0, units())} is the whole batch. */
     public void forwardUnits(MemorySegment out, MemorySegment in, int u0, int u1) {
+        forwardUnits(out, in, panel(0), u0, u1);
+    }
+
+    /**
+     * Team member {@code member}'s panel: 8 rows of the whole reduction, allocated from the constructor's
+     * arena on the member's first call (so that arena must be shared when several threads run this).
+     */
+    private MemorySegment panel(int member) {
+        MemorySegment[] ps = panels;
+        if (member < ps.length) return ps[member];
+        synchronized (this) {
+            ps = panels;
+            if (member >= ps.length) {
+                MemorySegment[] grown = java.util.Arrays.copyOf(ps, member + 1);
+                for (int i = ps.length; i <= member; i++) grown[i] = arena.allocate(8 * panelStride, 64);
+                panels = ps = grown;
+            }
+            return ps[member];
+        }
+    }
+
+    private void forwardUnits(MemorySegment out, MemorySegment in, MemorySegment panel, int u0, int u1) {
         Checks.floats(in, s.n() * inL.imageFloats(), "conv input");
         Checks.floats(out, s.n() * outL.imageFloats(), "conv output");
         int nt = tileK0.length, M = pix.length, kg = s.kg(), cg = s.cg();
@@ -241,43 +268,118 @@ public final class ConvVec {
             if (M < mr) {
                 for (int m = m0; m < m1; m++) {
                     for (int j = 0; j < nb; j++) {
-                        ConvTiles.k1x1(in, a + pix[m] * 4L, segOff, segLen, w, wo + j * ConvTiles.VB, nb, bias, bo + j * ConvTiles.VB,
+                        ConvTiles.k1x1(in, a + pix[m] * 4L, xoff, w, wo + j * ConvTiles.VB, nb, bias, bo + j * ConvTiles.VB,
                                 out, o + opix[m] * 4L + j * ConvTiles.VB, lo, j == nb - 1 ? lastLanes : L);
                     }
                 }
                 continue;
             }
-            // Whole tiles, block by block of the reduction (one block for most layers, see KC).
+            // Whole tiles, block by block of the reduction (one block for most layers, see KC); the first
+            // block starts from the bias, later ones from the partial sums in the output.
             int mEnd = m0 + (m1 - m0) / mr * mr;
-            int nBlocks = blockStep.length;
-            long stepB = (long) nb * L * Float.BYTES;
+            int nBlocks = blockJ.length - 1;
             for (int b = 0; b < nBlocks; b++) {
-                long wb = wo + blockStep[b] * stepB;
                 float l = b == nBlocks - 1 ? lo : Float.NEGATIVE_INFINITY;
-                for (int m = m0; m < mEnd; m += mr) tile(nb, in, a, pix, m, blockT[b], blockT[b + 1], wb, b == 0, bo, out, o, l, lastLanes);
+                MemorySegment src = b == 0 ? bias : out;
+                long sb = b == 0 ? bo : o;
+                int[] spix = b == 0 ? zeros : opix;
+                int j0 = blockJ[b], j1 = blockJ[b + 1];
+                for (int m = m0; m < mEnd; m += mr) {
+                    if (pack) {
+                        pack(in, a, m, mr, blockPieces[b], panel);
+                        panelTile(nb, panel, j1 - j0, wo + j0 * (long) nb * ConvTiles.VB, src, sb, spix, m, out, o, l, lastLanes);
+                    } else {
+                        tile(nb, in, a, pix, m, j0, j1, wo, src, sb, spix, out, o, l, lastLanes);
+                    }
+                }
             }
             // The remainder: one tile ending at m1, overhanging backwards onto finished pixels of this chunk,
-            // over the whole reduction at once (the overlap is rewritten with bitwise the same values).
-            if (mEnd < m1) tile(nb, in, a, pix, m1 - mr, 0, segOff.length, wo, true, bo, out, o, lo, lastLanes);
+            // over the whole reduction at once (the overlap is rewritten with bitwise the same values; a second
+            // block would read those pixels' finished outputs as partial sums).
+            if (mEnd < m1) {
+                if (pack) {
+                    pack(in, a, m1 - mr, mr, allPieces, panel);
+                    panelTile(nb, panel, xoff.length, wo, bias, bo, zeros, m1 - mr, out, o, lo, lastLanes);
+                } else {
+                    tile(nb, in, a, pix, m1 - mr, 0, xoff.length, wo, bias, bo, zeros, out, o, lo, lastLanes);
+                }
+            }
         }
     }
 
-    private void tile4(MemorySegment in, long a, int[] pix, int m, int t0, int t1, long wo, boolean first, long bo,
+    /**
+     * Copies reduction steps [j0, j1) of pixels m..m+mr-1 into the panel's rows: each run of the window
+     * (contiguous in the channels-last input) is one vector copy, so the tile kernel then reads its
+     * broadcasts at offsets linear in the step, and C2 hoists their bounds checks out of the loop.
+     */
+    private void pack(MemorySegment in, long a, int m, int mr, int[] piece, MemorySegment p) {
+        long safeEnd = in.byteSize() - ConvTiles.VB; // a whole-vector load from at most here stays in the input
+        for (int i = 0; i < mr; i++) {
+            long origin = a + pix[m + i] * 4L, row = i * panelStride;
+            for (int q = 0; q < piece.length; q += 3) {
+                long so = origin + piece[q] * 4L, d = row + piece[q + 1] * 4L;
+                int len = piece[q + 2];
+                // Whole vectors, the last one running past the piece: the surplus lands where the next piece (or
+                // the row's spare vector) goes, and the kernels never read it. No masks in the common case.
+                for (int k = 0; k < len; k += L) {
+                    long sk = so + k * 4L;
+                    if (sk <= safeEnd) {
+                        FloatVector.fromMemorySegment(ConvTiles.S, in, sk, ConvTiles.NO).intoMemorySegment(p, d + k * 4L, ConvTiles.NO);
+                    } else {
+                        VectorMask<Float> msk = ConvTiles.S.indexInRange(k, len);
+                        FloatVector.fromMemorySegment(ConvTiles.S, in, sk, ConvTiles.NO, msk).intoMemorySegment(p, d + k * 4L, ConvTiles.NO, msk);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The contiguous pieces of reduction steps [j0, j1): (input offset from the window origin, panel offset, length) triples, in floats. */
+    private int[] pieces(int j0, int j1) {
+        List<Integer> q = new ArrayList<>();
+        for (int j = j0; j < j1; ) {
+            int t = j / runLen, off = j - t * runLen, len = Math.min(runLen - off, j1 - j);
+            q.add(runs[t] + off);
+            q.add(j - j0);
+            q.add(len);
+            j += len;
+        }
+        return q.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private void panelTile(int nb, MemorySegment p, int n, long wo, MemorySegment src, long sb, int[] spix, int m,
+                           MemorySegment out, long o, float l, int lastLanes) {
+        long ps = panelStride;
+        switch (nb) {
+            case 4 -> {
+                switch (mr4) {
+                    case 4 -> ConvTiles.p4x4(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+                    case 5 -> ConvTiles.p5x4(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+                    default -> ConvTiles.p6x4(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+                }
+            }
+            case 3 -> ConvTiles.p8x3(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+            case 2 -> ConvTiles.p8x2(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+            default -> ConvTiles.p8x1(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+        }
+    }
+
+    private void tile4(MemorySegment in, long a, int[] pix, int m, int j0, int j1, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, float l, int lastLanes) {
         switch (mr4) {
-            case 4 -> ConvTiles.k4x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
-            case 5 -> ConvTiles.k5x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
-            default -> ConvTiles.k6x4(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
+            case 4 -> ConvTiles.k4x4(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
+            case 5 -> ConvTiles.k5x4(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
+            default -> ConvTiles.k6x4(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
         }
     }
 
-    private void tile(int nb, MemorySegment in, long a, int[] pix, int m, int t0, int t1, long wo, boolean first, long bo,
+    private void tile(int nb, MemorySegment in, long a, int[] pix, int m, int j0, int j1, long wo, MemorySegment src, long sb, int[] spix,
                       MemorySegment out, long o, float l, int lastLanes) {
         switch (nb) {
-            case 4 -> tile4(in, a, pix, m, t0, t1, wo, first, bo, out, o, l, lastLanes);
-            case 3 -> ConvTiles.k8x3(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
-            case 2 -> ConvTiles.k8x2(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
-            default -> ConvTiles.k8x1(in, a, pix, m, segOff, segLen, t0, t1, w, wo, first, bias, bo, out, o, opix, l, lastLanes);
+            case 4 -> tile4(in, a, pix, m, j0, j1, wo, src, sb, spix, out, o, l, lastLanes);
+            case 3 -> ConvTiles.k8x3(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
+            case 2 -> ConvTiles.k8x2(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
+            default -> ConvTiles.k8x1(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
         }
     }
 }
