@@ -63,6 +63,7 @@ final class VectorPrograms {
         private final Arena arena = Arena.ofShared();
         private final Step[] steps;
         private final long[] nanos;
+        private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
 
         VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam) {
             if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
@@ -71,6 +72,8 @@ final class VectorPrograms {
             this.team = team;
             this.ownsTeam = ownsTeam;
             this.nanos = new long[layers.size()];
+            this.inputFloats = Program.super.inputFloats();
+            this.outputFloats = Program.super.outputFloats();
             try {
                 this.steps = build().toArray(new Step[0]);
             } catch (RuntimeException | Error e) {
@@ -270,10 +273,13 @@ final class VectorPrograms {
         @Override public int batch() { return batch; }
         @Override public List<Layer> layers() { return layers; }
 
+        @Override public long inputFloats() { return inputFloats; }
+        @Override public long outputFloats() { return outputFloats; }
+
         @Override
         public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
-            Checks.floats(input, inputFloats(), "program input");
-            Checks.floats(output, outputFloats(), "program output");
+            Checks.floats(input, inputFloats, "program input");
+            Checks.floats(output, outputFloats, "program output");
             if (!arena.scope().isAlive()) throw new IllegalStateException("program closed");
             Step lastStep = steps[steps.length - 1];
             boolean timed = timer.enabled();
