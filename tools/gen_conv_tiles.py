@@ -22,7 +22,7 @@ import java.nio.ByteOrder;
  * of reduction steps, loading NB packed weight vectors and broadcasting one input float per pixel per
  * step. {@code kMRxNB} reads the input in place: step j's float sits at {@code xoff[j]} from each pixel's
  * window origin (channels-last, padded: every offset is in range). {@code pMRxNB} reads a panel that
- * ConvVec packed for the tile: pixel i's steps are contiguous at {@code i * ps}. The accumulators start
+ * ConvVec packed: the tile's pixel i has its steps contiguous at {@code pb + i * ps}. The accumulators start
  * at {@code src} (the bias with {@code spix} all zeros, or the partial sums of an earlier block with
  * {@code spix = opix}); the store applies {@code max(lo)} ({@code lo} = 0 for a fused ReLU, -inf
  * otherwise) and masks the last vector to {@code lastLanes} lanes.
@@ -69,7 +69,6 @@ def kernel(mr,nb):
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
     for i in range(mr): o.append(f'        long a{i} = a + pix[m + {i}] * 4L;')
-    for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
     for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
     o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
     for i in range(mr):
@@ -86,6 +85,8 @@ def kernel(mr,nb):
         o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, in.get(F, a{i} + xj));')
         o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
+    o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')
+    for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
     for i in range(mr):
         for k in range(nb):
             msk=', lm' if k==nb-1 else ''
@@ -97,10 +98,9 @@ def panel_kernel(mr,nb):
     o=[]
     o.append(f'''
     /** {mr} pixels x {nb} vectors of output channels from a packed panel: {mr*nb} accumulators. */
-    static void p{mr}x{nb}(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p{mr}x{nb}(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
-    for i in range(mr): o.append(f'        long a{i} = {i} * ps;')
-    for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
+    for i in range(mr): o.append(f'        long a{i} = pb + {i} * ps;')
     for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
     o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
     for i in range(mr):
@@ -117,6 +117,8 @@ def panel_kernel(mr,nb):
         o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, p.get(F, a{i} + xj));')
         o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
+    o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')
+    for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
     for i in range(mr):
         for k in range(nb):
             msk=', lm' if k==nb-1 else ''

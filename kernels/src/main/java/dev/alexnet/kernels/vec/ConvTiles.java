@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * of reduction steps, loading NB packed weight vectors and broadcasting one input float per pixel per
  * step. {@code kMRxNB} reads the input in place: step j's float sits at {@code xoff[j]} from each pixel's
  * window origin (channels-last, padded: every offset is in range). {@code pMRxNB} reads a panel that
- * ConvVec packed for the tile: pixel i's steps are contiguous at {@code i * ps}. The accumulators start
+ * ConvVec packed: the tile's pixel i has its steps contiguous at {@code pb + i * ps}. The accumulators start
  * at {@code src} (the bias with {@code spix} all zeros, or the partial sums of an earlier block with
  * {@code spix = opix}); the store applies {@code max(lo)} ({@code lo} = 0 for a fused ReLU, -inf
  * otherwise) and masks the last vector to {@code lastLanes} lanes.
@@ -66,12 +66,6 @@ final class ConvTiles {
         long a3 = a + pix[m + 3] * 4L;
         long a4 = a + pix[m + 4] * 4L;
         long a5 = a + pix[m + 5] * 4L;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -105,6 +99,13 @@ final class ConvTiles {
             FloatVector v5 = FloatVector.broadcast(S, in.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
@@ -131,20 +132,14 @@ final class ConvTiles {
         c5_3.max(lo).intoMemorySegment(out, o5 + 3 * VB, NO, lm);
     }
     /** 6 pixels x 4 vectors of output channels from a packed panel: 24 accumulators. */
-    static void p6x4(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p6x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = 0 * ps;
-        long a1 = 1 * ps;
-        long a2 = 2 * ps;
-        long a3 = 3 * ps;
-        long a4 = 4 * ps;
-        long a5 = 5 * ps;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
+        long a4 = pb + 4 * ps;
+        long a5 = pb + 5 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -178,6 +173,13 @@ final class ConvTiles {
             FloatVector v5 = FloatVector.broadcast(S, p.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
@@ -212,11 +214,6 @@ final class ConvTiles {
         long a2 = a + pix[m + 2] * 4L;
         long a3 = a + pix[m + 3] * 4L;
         long a4 = a + pix[m + 4] * 4L;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -246,6 +243,12 @@ final class ConvTiles {
             FloatVector v4 = FloatVector.broadcast(S, in.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
@@ -268,18 +271,13 @@ final class ConvTiles {
         c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
     }
     /** 5 pixels x 4 vectors of output channels from a packed panel: 20 accumulators. */
-    static void p5x4(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p5x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = 0 * ps;
-        long a1 = 1 * ps;
-        long a2 = 2 * ps;
-        long a3 = 3 * ps;
-        long a4 = 4 * ps;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
+        long a4 = pb + 4 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -309,6 +307,12 @@ final class ConvTiles {
             FloatVector v4 = FloatVector.broadcast(S, p.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
@@ -338,10 +342,6 @@ final class ConvTiles {
         long a1 = a + pix[m + 1] * 4L;
         long a2 = a + pix[m + 2] * 4L;
         long a3 = a + pix[m + 3] * 4L;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -367,6 +367,11 @@ final class ConvTiles {
             FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
@@ -385,16 +390,12 @@ final class ConvTiles {
         c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
     }
     /** 4 pixels x 4 vectors of output channels from a packed panel: 16 accumulators. */
-    static void p4x4(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p4x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = 0 * ps;
-        long a1 = 1 * ps;
-        long a2 = 2 * ps;
-        long a3 = 3 * ps;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -420,6 +421,11 @@ final class ConvTiles {
             FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
@@ -449,14 +455,6 @@ final class ConvTiles {
         long a5 = a + pix[m + 5] * 4L;
         long a6 = a + pix[m + 6] * 4L;
         long a7 = a + pix[m + 7] * 4L;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -497,6 +495,15 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, in.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1); c7_2 = w2.fma(v7, c7_2);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
+        long o6 = o + opix[m + 6] * 4L;
+        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO, lm);
@@ -523,24 +530,16 @@ final class ConvTiles {
         c7_2.max(lo).intoMemorySegment(out, o7 + 2 * VB, NO, lm);
     }
     /** 8 pixels x 3 vectors of output channels from a packed panel: 24 accumulators. */
-    static void p8x3(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p8x3(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = 0 * ps;
-        long a1 = 1 * ps;
-        long a2 = 2 * ps;
-        long a3 = 3 * ps;
-        long a4 = 4 * ps;
-        long a5 = 5 * ps;
-        long a6 = 6 * ps;
-        long a7 = 7 * ps;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
+        long a4 = pb + 4 * ps;
+        long a5 = pb + 5 * ps;
+        long a6 = pb + 6 * ps;
+        long a7 = pb + 7 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -581,6 +580,15 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, p.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1); c7_2 = w2.fma(v7, c7_2);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
+        long o6 = o + opix[m + 6] * 4L;
+        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO, lm);
@@ -618,14 +626,6 @@ final class ConvTiles {
         long a5 = a + pix[m + 5] * 4L;
         long a6 = a + pix[m + 6] * 4L;
         long a7 = a + pix[m + 7] * 4L;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -665,6 +665,15 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, in.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
+        long o6 = o + opix[m + 6] * 4L;
+        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO, lm);
         c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
@@ -683,24 +692,16 @@ final class ConvTiles {
         c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO, lm);
     }
     /** 8 pixels x 2 vectors of output channels from a packed panel: 16 accumulators. */
-    static void p8x2(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p8x2(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = 0 * ps;
-        long a1 = 1 * ps;
-        long a2 = 2 * ps;
-        long a3 = 3 * ps;
-        long a4 = 4 * ps;
-        long a5 = 5 * ps;
-        long a6 = 6 * ps;
-        long a7 = 7 * ps;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
+        long a4 = pb + 4 * ps;
+        long a5 = pb + 5 * ps;
+        long a6 = pb + 6 * ps;
+        long a7 = pb + 7 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -740,6 +741,15 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, p.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
+        long o6 = o + opix[m + 6] * 4L;
+        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO, lm);
         c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
@@ -769,14 +779,6 @@ final class ConvTiles {
         long a5 = a + pix[m + 5] * 4L;
         long a6 = a + pix[m + 6] * 4L;
         long a7 = a + pix[m + 7] * 4L;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -815,6 +817,15 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, in.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
+        long o6 = o + opix[m + 6] * 4L;
+        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO, lm);
         c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO, lm);
         c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO, lm);
@@ -825,24 +836,16 @@ final class ConvTiles {
         c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO, lm);
     }
     /** 8 pixels x 1 vectors of output channels from a packed panel: 8 accumulators. */
-    static void p8x1(MemorySegment p, long ps, int n, MemorySegment w, long wo,
+    static void p8x1(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = 0 * ps;
-        long a1 = 1 * ps;
-        long a2 = 2 * ps;
-        long a3 = 3 * ps;
-        long a4 = 4 * ps;
-        long a5 = 5 * ps;
-        long a6 = 6 * ps;
-        long a7 = 7 * ps;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
+        long a4 = pb + 4 * ps;
+        long a5 = pb + 5 * ps;
+        long a6 = pb + 6 * ps;
+        long a7 = pb + 7 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -881,6 +884,15 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, p.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0);
         }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        long o4 = o + opix[m + 4] * 4L;
+        long o5 = o + opix[m + 5] * 4L;
+        long o6 = o + opix[m + 6] * 4L;
+        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO, lm);
         c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO, lm);
         c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO, lm);

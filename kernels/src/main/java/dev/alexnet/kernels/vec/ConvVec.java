@@ -90,7 +90,10 @@ public final class ConvVec {
     private final int mr4;             // pixels per 4-vector tile
     private final int chunk;           // pixels per work unit: a multiple of the tile heights (40 with 5-pixel tiles, else CHUNK)
     private final boolean pack;        // tiles read a packed panel (else the input through xoff)
-    private final long panelStride;    // bytes between a panel's pixel rows
+    private final long blockStride;    // bytes between pixel rows of a chunk's panel (one block of steps)
+    private final long remStride;      // bytes between pixel rows of the remainder tile's panel (all steps)
+    private final long remBase;        // where the remainder tile's rows start in a member's panel
+    private final long panelBytes;     // one member's panel
     private final int[][] blockPieces; // per block: what to copy into the panel (see pieces())
     private final int[] allPieces;     // the whole reduction's pieces (for the remainder tile)
     private final Arena arena;         // where panels are allocated (on first use by each team member)
@@ -206,14 +209,20 @@ public final class ConvVec {
         blockJ = new int[nBlocks + 1];
         for (int b = 0; b <= nBlocks; b++) blockJ[b] = (int) (red * b / nBlocks);
         zeros = new int[P * Q];
-        // Panel rows hold the whole reduction (the remainder tile needs it at once); padded to whole vectors
-        // plus one so that the 8 rows do not all map to the same cache sets.
-        panelStride = ((red + L - 1) / L + 1) * (long) L * Float.BYTES;
+        chunk = mr4 == 5 ? 40 : CHUNK;
+        // A member's panel: the rows of a chunk (at most 2 * chunk - 1 pixels: an image's last chunk takes the
+        // rest) for one block, then the remainder tile's rows for the whole reduction (it runs in one block).
+        // Rows are padded to whole vectors plus one, so that consecutive rows do not share cache sets.
+        int maxBlock = 0;
+        for (int b = 0; b < nBlocks; b++) maxBlock = Math.max(maxBlock, blockJ[b + 1] - blockJ[b]);
+        blockStride = ((maxBlock + L - 1) / L + 1) * (long) L * Float.BYTES;
+        remStride = ((red + L - 1) / L + 1) * (long) L * Float.BYTES;
+        remBase = (2L * chunk) * blockStride;
+        panelBytes = pack ? remBase + 8 * remStride : 0;
         this.arena = arena;
         blockPieces = new int[nBlocks][];
         for (int b = 0; b < nBlocks; b++) blockPieces[b] = pieces(blockJ[b], blockJ[b + 1]);
         allPieces = pieces(0, xoff.length);
-        chunk = mr4 == 5 ? 40 : CHUNK;
         chunks = Math.max(1, P * Q / chunk);
         units = s.n() * G * nt * chunks;
     }
@@ -232,7 +241,7 @@ public final class ConvVec {
     }
 
     /**
-     * Team member {@code member}'s panel: 8 rows of the whole reduction, allocated from the constructor's
+     * Team member {@code member}'s panel (see the constructor), allocated from the constructor's
      * arena on the member's first call (so that arena must be shared when several threads run this).
      */
     private MemorySegment panel(int member) {
@@ -242,7 +251,7 @@ public final class ConvVec {
             ps = panels;
             if (member >= ps.length) {
                 MemorySegment[] grown = java.util.Arrays.copyOf(ps, member + 1);
-                for (int i = ps.length; i <= member; i++) grown[i] = arena.allocate(8 * panelStride, 64);
+                for (int i = ps.length; i <= member; i++) grown[i] = arena.allocate(Math.max(panelBytes, 64), 64);
                 panels = ps = grown;
             }
             return ps[member];
@@ -284,13 +293,15 @@ public final class ConvVec {
                 long sb = b == 0 ? bo : o;
                 int[] spix = b == 0 ? zeros : opix;
                 int j0 = blockJ[b], j1 = blockJ[b + 1];
-                for (int m = m0; m < mEnd; m += mr) {
-                    if (pack) {
-                        pack(in, a, m, mr, blockPieces[b], panel);
-                        panelTile(nb, panel, j1 - j0, wo + j0 * (long) nb * ConvTiles.VB, src, sb, spix, m, out, o, l, lastLanes);
-                    } else {
-                        tile(nb, in, a, pix, m, j0, j1, wo, src, sb, spix, out, o, l, lastLanes);
+                if (pack) {
+                    // the chunk's pixels once per block; every tile of the chunk then reads its rows
+                    pack(in, a, m0, mEnd - m0, blockPieces[b], panel, 0, blockStride);
+                    long wb = wo + j0 * (long) nb * ConvTiles.VB;
+                    for (int m = m0; m < mEnd; m += mr) {
+                        panelTile(nb, panel, (m - m0) * blockStride, blockStride, j1 - j0, wb, src, sb, spix, m, out, o, l, lastLanes);
                     }
+                } else {
+                    for (int m = m0; m < mEnd; m += mr) tile(nb, in, a, pix, m, j0, j1, wo, src, sb, spix, out, o, l, lastLanes);
                 }
             }
             // The remainder: one tile ending at m1, overhanging backwards onto finished pixels of this chunk,
@@ -298,8 +309,8 @@ public final class ConvVec {
             // block would read those pixels' finished outputs as partial sums).
             if (mEnd < m1) {
                 if (pack) {
-                    pack(in, a, m1 - mr, mr, allPieces, panel);
-                    panelTile(nb, panel, xoff.length, wo, bias, bo, zeros, m1 - mr, out, o, lo, lastLanes);
+                    pack(in, a, m1 - mr, mr, allPieces, panel, remBase, remStride);
+                    panelTile(nb, panel, remBase, remStride, xoff.length, wo, bias, bo, zeros, m1 - mr, out, o, lo, lastLanes);
                 } else {
                     tile(nb, in, a, pix, m1 - mr, 0, xoff.length, wo, bias, bo, zeros, out, o, lo, lastLanes);
                 }
@@ -308,14 +319,14 @@ public final class ConvVec {
     }
 
     /**
-     * Copies reduction steps [j0, j1) of pixels m..m+mr-1 into the panel's rows: each run of the window
+     * Copies the pieces of pixels m..m+rows-1 into panel rows at {@code base}, {@code stride} bytes apart: each run of the window
      * (contiguous in the channels-last input) is one vector copy, so the tile kernel then reads its
      * broadcasts at offsets linear in the step, and C2 hoists their bounds checks out of the loop.
      */
-    private void pack(MemorySegment in, long a, int m, int mr, int[] piece, MemorySegment p) {
+    private void pack(MemorySegment in, long a, int m, int rows, int[] piece, MemorySegment p, long base, long stride) {
         long safeEnd = in.byteSize() - ConvTiles.VB; // a whole-vector load from at most here stays in the input
-        for (int i = 0; i < mr; i++) {
-            long origin = a + pix[m + i] * 4L, row = i * panelStride;
+        for (int i = 0; i < rows; i++) {
+            long origin = a + pix[m + i] * 4L, row = base + i * stride;
             for (int q = 0; q < piece.length; q += 3) {
                 long so = origin + piece[q] * 4L, d = row + piece[q + 1] * 4L;
                 int len = piece[q + 2];
@@ -347,20 +358,19 @@ public final class ConvVec {
         return q.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private void panelTile(int nb, MemorySegment p, int n, long wo, MemorySegment src, long sb, int[] spix, int m,
+    private void panelTile(int nb, MemorySegment p, long pb, long ps, int n, long wo, MemorySegment src, long sb, int[] spix, int m,
                            MemorySegment out, long o, float l, int lastLanes) {
-        long ps = panelStride;
         switch (nb) {
             case 4 -> {
                 switch (mr4) {
-                    case 4 -> ConvTiles.p4x4(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
-                    case 5 -> ConvTiles.p5x4(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
-                    default -> ConvTiles.p6x4(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+                    case 4 -> ConvTiles.p4x4(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+                    case 5 -> ConvTiles.p5x4(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+                    default -> ConvTiles.p6x4(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
                 }
             }
-            case 3 -> ConvTiles.p8x3(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
-            case 2 -> ConvTiles.p8x2(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
-            default -> ConvTiles.p8x1(p, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+            case 3 -> ConvTiles.p8x3(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+            case 2 -> ConvTiles.p8x2(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+            default -> ConvTiles.p8x1(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
         }
     }
 
