@@ -1,6 +1,6 @@
 import sys
 # Usage (reproduces kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java byte for byte):
-#   python3 tools/gen_conv_tiles.py 6x4 5x4 4x4 8x3 8x2 8x1 > kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java
+#   python3 tools/gen_conv_tiles.py 6x4 5x4 4x4 4x6 6x3 8x2 8x1 > kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java
 # Generates ConvTiles.java: tile kernels kMRxNB.
 SHAPES=[(6,4),(8,3),(4,6),(8,2),(8,1),(4,4),(12,2),(4,5)]
 hdr='''package dev.alexnet.kernels.vec;

@@ -443,8 +443,137 @@ final class ConvTiles {
         c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
         c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
     }
-    /** 8 pixels x 3 vectors of output channels: 24 accumulators. */
-    static void k8x3(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
+    /** 4 pixels x 6 vectors of output channels: 24 accumulators. */
+    static void k4x6(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
+                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
+                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+        long a0 = a + pix[m + 0] * 4L;
+        long a1 = a + pix[m + 1] * 4L;
+        long a2 = a + pix[m + 2] * 4L;
+        long a3 = a + pix[m + 3] * 4L;
+        long s0 = sb + spix[m + 0] * 4L;
+        long s1 = sb + spix[m + 1] * 4L;
+        long s2 = sb + spix[m + 2] * 4L;
+        long s3 = sb + spix[m + 3] * 4L;
+        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
+        for (int j = j0; j < j1; j++) {
+            long xj = xoff[j] * 4L;
+            long wj = wo + j * (6 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
+            FloatVector w4 = FloatVector.fromMemorySegment(S, w, wj + 4 * VB, NO);
+            FloatVector w5 = FloatVector.fromMemorySegment(S, w, wj + 5 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3); c0_4 = w4.fma(v0, c0_4); c0_5 = w5.fma(v0, c0_5);
+            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3); c1_4 = w4.fma(v1, c1_4); c1_5 = w5.fma(v1, c1_5);
+            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3); c2_4 = w4.fma(v2, c2_4); c2_5 = w5.fma(v2, c2_5);
+            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3); c3_4 = w4.fma(v3, c3_4); c3_5 = w5.fma(v3, c3_5);
+        }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO);
+        c0_4.max(lo).intoMemorySegment(out, o0 + 4 * VB, NO);
+        c0_5.max(lo).intoMemorySegment(out, o0 + 5 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO);
+        c1_4.max(lo).intoMemorySegment(out, o1 + 4 * VB, NO);
+        c1_5.max(lo).intoMemorySegment(out, o1 + 5 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO);
+        c2_4.max(lo).intoMemorySegment(out, o2 + 4 * VB, NO);
+        c2_5.max(lo).intoMemorySegment(out, o2 + 5 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO);
+        c3_4.max(lo).intoMemorySegment(out, o3 + 4 * VB, NO);
+        c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
+    }
+    /** 4 pixels x 6 vectors of output channels from a packed panel: 24 accumulators. */
+    static void p4x6(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
+                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+        long a0 = pb + 0 * ps;
+        long a1 = pb + 1 * ps;
+        long a2 = pb + 2 * ps;
+        long a3 = pb + 3 * ps;
+        long s0 = sb + spix[m + 0] * 4L;
+        long s1 = sb + spix[m + 1] * 4L;
+        long s2 = sb + spix[m + 2] * 4L;
+        long s3 = sb + spix[m + 3] * 4L;
+        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
+        for (int j = 0; j < n; j++) {
+            long xj = j * 4L;
+            long wj = wo + j * (6 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
+            FloatVector w4 = FloatVector.fromMemorySegment(S, w, wj + 4 * VB, NO);
+            FloatVector w5 = FloatVector.fromMemorySegment(S, w, wj + 5 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3); c0_4 = w4.fma(v0, c0_4); c0_5 = w5.fma(v0, c0_5);
+            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3); c1_4 = w4.fma(v1, c1_4); c1_5 = w5.fma(v1, c1_5);
+            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3); c2_4 = w4.fma(v2, c2_4); c2_5 = w5.fma(v2, c2_5);
+            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3); c3_4 = w4.fma(v3, c3_4); c3_5 = w5.fma(v3, c3_5);
+        }
+        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO);
+        c0_4.max(lo).intoMemorySegment(out, o0 + 4 * VB, NO);
+        c0_5.max(lo).intoMemorySegment(out, o0 + 5 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO);
+        c1_4.max(lo).intoMemorySegment(out, o1 + 4 * VB, NO);
+        c1_5.max(lo).intoMemorySegment(out, o1 + 5 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO);
+        c2_4.max(lo).intoMemorySegment(out, o2 + 4 * VB, NO);
+        c2_5.max(lo).intoMemorySegment(out, o2 + 5 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO);
+        c3_4.max(lo).intoMemorySegment(out, o3 + 4 * VB, NO);
+        c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
+    }
+    /** 6 pixels x 3 vectors of output channels: 18 accumulators. */
+    static void k6x3(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
         long a0 = a + pix[m + 0] * 4L;
@@ -453,16 +582,12 @@ final class ConvTiles {
         long a3 = a + pix[m + 3] * 4L;
         long a4 = a + pix[m + 4] * 4L;
         long a5 = a + pix[m + 5] * 4L;
-        long a6 = a + pix[m + 6] * 4L;
-        long a7 = a + pix[m + 7] * 4L;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
         long s5 = sb + spix[m + 5] * 4L;
-        long s6 = sb + spix[m + 6] * 4L;
-        long s7 = sb + spix[m + 7] * 4L;
         VectorMask<Float> lm = S.indexInRange(0, lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO, lm);
@@ -470,8 +595,6 @@ final class ConvTiles {
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO, lm);
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO, lm);
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
-        FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, src, s6 + 1 * VB, NO), c6_2 = FloatVector.fromMemorySegment(S, src, s6 + 2 * VB, NO, lm);
-        FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO), c7_2 = FloatVector.fromMemorySegment(S, src, s7 + 2 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
             long wj = wo + j * (3 * VB);
@@ -490,10 +613,6 @@ final class ConvTiles {
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2);
             FloatVector v5 = FloatVector.broadcast(S, in.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
-            FloatVector v6 = FloatVector.broadcast(S, in.get(F, a6 + xj));
-            c6_0 = w0.fma(v6, c6_0); c6_1 = w1.fma(v6, c6_1); c6_2 = w2.fma(v6, c6_2);
-            FloatVector v7 = FloatVector.broadcast(S, in.get(F, a7 + xj));
-            c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1); c7_2 = w2.fma(v7, c7_2);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
         long o0 = o + opix[m + 0] * 4L;
@@ -502,8 +621,6 @@ final class ConvTiles {
         long o3 = o + opix[m + 3] * 4L;
         long o4 = o + opix[m + 4] * 4L;
         long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO, lm);
@@ -522,15 +639,9 @@ final class ConvTiles {
         c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
         c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
         c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO, lm);
-        c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO);
-        c6_1.max(lo).intoMemorySegment(out, o6 + 1 * VB, NO);
-        c6_2.max(lo).intoMemorySegment(out, o6 + 2 * VB, NO, lm);
-        c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO);
-        c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO);
-        c7_2.max(lo).intoMemorySegment(out, o7 + 2 * VB, NO, lm);
     }
-    /** 8 pixels x 3 vectors of output channels from a packed panel: 24 accumulators. */
-    static void p8x3(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
+    /** 6 pixels x 3 vectors of output channels from a packed panel: 18 accumulators. */
+    static void p6x3(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
         long a0 = pb + 0 * ps;
         long a1 = pb + 1 * ps;
@@ -538,16 +649,12 @@ final class ConvTiles {
         long a3 = pb + 3 * ps;
         long a4 = pb + 4 * ps;
         long a5 = pb + 5 * ps;
-        long a6 = pb + 6 * ps;
-        long a7 = pb + 7 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
         long s5 = sb + spix[m + 5] * 4L;
-        long s6 = sb + spix[m + 6] * 4L;
-        long s7 = sb + spix[m + 7] * 4L;
         VectorMask<Float> lm = S.indexInRange(0, lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO, lm);
@@ -555,8 +662,6 @@ final class ConvTiles {
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO, lm);
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO, lm);
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
-        FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, src, s6 + 1 * VB, NO), c6_2 = FloatVector.fromMemorySegment(S, src, s6 + 2 * VB, NO, lm);
-        FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO), c7_2 = FloatVector.fromMemorySegment(S, src, s7 + 2 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
             long wj = wo + j * (3 * VB);
@@ -575,10 +680,6 @@ final class ConvTiles {
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2);
             FloatVector v5 = FloatVector.broadcast(S, p.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
-            FloatVector v6 = FloatVector.broadcast(S, p.get(F, a6 + xj));
-            c6_0 = w0.fma(v6, c6_0); c6_1 = w1.fma(v6, c6_1); c6_2 = w2.fma(v6, c6_2);
-            FloatVector v7 = FloatVector.broadcast(S, p.get(F, a7 + xj));
-            c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1); c7_2 = w2.fma(v7, c7_2);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
         long o0 = o + opix[m + 0] * 4L;
@@ -587,8 +688,6 @@ final class ConvTiles {
         long o3 = o + opix[m + 3] * 4L;
         long o4 = o + opix[m + 4] * 4L;
         long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
         c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
         c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
         c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO, lm);
@@ -607,12 +706,6 @@ final class ConvTiles {
         c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
         c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
         c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO, lm);
-        c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO);
-        c6_1.max(lo).intoMemorySegment(out, o6 + 1 * VB, NO);
-        c6_2.max(lo).intoMemorySegment(out, o6 + 2 * VB, NO, lm);
-        c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO);
-        c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO);
-        c7_2.max(lo).intoMemorySegment(out, o7 + 2 * VB, NO, lm);
     }
     /** 8 pixels x 2 vectors of output channels: 16 accumulators. */
     static void k8x2(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,

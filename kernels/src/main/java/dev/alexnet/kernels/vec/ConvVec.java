@@ -39,7 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  */
 public final class ConvVec {
     static final int L = ConvTiles.L;
-    /** Pixels per work unit: a multiple of both tile heights (6 and 8); an image's last unit takes the rest. */
+    /** Pixels per work unit: a multiple of the tile heights 4, 6 and 8 (40 with 5-pixel tiles); an image's last unit takes the rest. */
     static final int CHUNK = 48;
 
     /**
@@ -132,7 +132,11 @@ public final class ConvVec {
         // cover the group exactly (96 and 48 channels: conv1 whole and per tower); remainder 3, 2 or 1 vectors.
         int nVec = (kg + L - 1) / L;
         List<int[]> tl = new ArrayList<>();
-        int main = 4; // 4-vector tiles: 8x3 spilled 54 vectors per step in C2 (JDK 25), 6x4/5x4 none
+        // 4-vector tiles, or 6-vector ones (4 pixels) from the offset table when they cover the group (conv1's
+        // 96 channels): 4 bounds-checked broadcasts per 24 FMAs instead of 6 (k4x6: 71 instructions per step, k6x4
+        // 82; conv1 batch 32, one thread, alternating fresh JVMs: 54-58 ms against 63-154 ms with 4 + 2 vectors).
+        // 3-vector groups (conv1 per tower: 48 channels) take 6x3 tiles (8x3 spilled 54 vectors per step).
+        int main = !pack && nVec % 6 == 0 ? 6 : 4;
         int v = 0;
         while (v < nVec) {
             int nb = Math.min(main, nVec - v);
@@ -160,14 +164,19 @@ public final class ConvVec {
         for (int i = 0; i < nt; i++) {
             tileK0[i] = tl.get(i)[0];
             tileNb[i] = tl.get(i)[1];
-            tileMr[i] = tileNb[i] == 4 ? mr4 : 8;
+            tileMr[i] = switch (tileNb[i]) {
+                case 6 -> 4;
+                case 4 -> mr4;
+                case 3 -> 6;
+                default -> 8;
+            };
             tileW[i] = off;
             off += red * tileNb[i] * L * Float.BYTES;
         }
         groupW = off;
         w = arena.allocate(groupW * G, 64);
         this.bias = arena.allocate((long) G * kgPad * Float.BYTES, 64);
-        float[] panel = new float[(int) (red * 4 * L)];
+        float[] panel = new float[(int) (red * main * L)];
         for (int g = 0; g < G; g++) {
             for (int i = 0; i < nt; i++) {
                 int width = tileNb[i] * L;
@@ -368,7 +377,7 @@ public final class ConvVec {
                     default -> ConvTiles.p6x4(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
                 }
             }
-            case 3 -> ConvTiles.p8x3(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
+            case 3 -> ConvTiles.p6x3(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
             case 2 -> ConvTiles.p8x2(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
             default -> ConvTiles.p8x1(p, pb, ps, n, w, wo, src, sb, spix, m, out, o, opix, l, lastLanes);
         }
@@ -386,8 +395,9 @@ public final class ConvVec {
     private void tile(int nb, MemorySegment in, long a, int[] pix, int m, int j0, int j1, long wo, MemorySegment src, long sb, int[] spix,
                       MemorySegment out, long o, float l, int lastLanes) {
         switch (nb) {
+            case 6 -> ConvTiles.k4x6(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
             case 4 -> tile4(in, a, pix, m, j0, j1, wo, src, sb, spix, out, o, l, lastLanes);
-            case 3 -> ConvTiles.k8x3(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
+            case 3 -> ConvTiles.k6x3(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
             case 2 -> ConvTiles.k8x2(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
             default -> ConvTiles.k8x1(in, a, pix, m, xoff, j0, j1, w, wo, src, sb, spix, out, o, opix, l, lastLanes);
         }

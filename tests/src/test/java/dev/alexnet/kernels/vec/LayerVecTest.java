@@ -145,10 +145,11 @@ class LayerVecTest {
         for (int i = 0; i < 2 * tunings.length; i++) {
             int[] tu = tunings[i / 2];
             ConvVec.Tuning t = new ConvVec.Tuning(tu[0], tu[1], i % 2 == 0 ? Integer.MAX_VALUE : 1);
-            checkConvTuned(rnd, ConvShape.of(2, 3, 23, 23, 96, 11, 4, 0, 1), t, 1 + (i & 1));   // conv1-like: 4 + 2 vectors
+            checkConvTuned(rnd, ConvShape.of(2, 3, 23, 23, 96, 11, 4, 0, 1), t, 1 + (i & 1));   // conv1-like: 6 vectors (table), 4 + 2 (panel)
             checkConvTuned(rnd, ConvShape.of(1, 40, 9, 9, 136, 3, 1, 1, 2), t, 2 - (i & 1));    // 68 per group: 4 + 1 vectors, masked lanes
             checkConvTuned(rnd, ConvShape.of(1, 2 * 100, 7, 8, 2 * 64, 3, 1, 1, 2), t, 1);       // runs of 100 > kc for small kc
             checkConvTuned(rnd, ConvShape.of(2, 20, 6, 7, 24, 2, 1, 0, 1), t, 2);                // 30 pixels: no whole chunk, 2 vectors (8x2)
+            checkConvTuned(rnd, ConvShape.of(1, 6, 12, 11, 45, 3, 1, 1, 1), t, 1 + (i & 1));    // 3 vectors, masked lanes (6x3)
         }
         // A chunk that is not a multiple of the tile height (overhanging tile) with 5-pixel tiles (chunk 40): 13x13 = 169.
         checkConvTuned(rnd, ConvShape.of(1, 32, 13, 13, 64, 3, 1, 1, 1), new ConvVec.Tuning(5, 2048), 2);
