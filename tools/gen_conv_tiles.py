@@ -32,11 +32,12 @@ import java.nio.ByteOrder;
  * to run fills the profile, then produced code that depended on that layer. With conv1's 33-float runs
  * first, the 6x4 inner loop came out with 12-16 of its 24 accumulators spilled to the stack, or lost its
  * hoisted range checks after a predicate trap; the whole network's steady state moved between 400 and
- * 1200 ms from one fresh JVM to the next (dumps of the compiled loops, 2026-11-23). With flat loops the
- * compiled inner loops came out the same in every run checked: 6x4 from the table 82 instructions
- * (24 FMAs, its six bounds checks stay in the loop because the offsets come from a table), 5x4 from a
- * panel 37 instructions (20 FMAs, checks hoisted), no accumulator on the stack. The panel costs a copy
- * per tile, which pays only for long runs (see ConvVec.Tuning).
+ * 1200 ms from one fresh JVM to the next (dumps of the compiled loops, 2026-11-23). With flat loops
+ * the panel kernels came out the same in every run checked (5x4: 37 instructions per step, 20 FMAs,
+ * bounds checks hoisted, no accumulator on the stack). The table kernels keep one bounds check per
+ * broadcast in the loop (the offsets come from a table) and stayed less predictable: 4x6 came out at 70
+ * instructions per 24 FMAs every time, but 6x4 at 82 in two runs and 212 in a third. So only conv1,
+ * whose 33-float runs make packing cost more than it saves, reads through the table (with 4x6 tiles).
  * Why these shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent
  * accumulators; MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers (6x4 from
  * a panel kept 2 accumulators on the stack; 8x3 spilled badly).

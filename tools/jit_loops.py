@@ -9,6 +9,7 @@ instructions, smallest loops first. It is how ConvTiles' loop shapes were checke
   java ... -XX:+UnlockDiagnosticVMOptions '-XX:CompileCommand=print,dev.alexnet.kernels.vec.ConvTiles::*' \
        ... > dump.txt
   python3 tools/jit_loops.py dump.txt [OUTDIR]      # OUTDIR (default: a temporary one) keeps nmN.s listings
+  JIT_LOOPS_ALL=1 python3 tools/jit_loops.py ...     # also vector loops without FMAs
 """
 import os
 import re
@@ -42,6 +43,9 @@ def nmethods(text):
             yield head, start, bytes(data)
 
 
+ALL = os.environ.get('JIT_LOOPS_ALL') == '1'  # also loops with zmm code but no FMA (copies, max, ...)
+
+
 def main():
     out = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix='jit-loops-')
     os.makedirs(out, exist_ok=True)
@@ -59,11 +63,11 @@ def main():
                 body = [x for x in ins if int(t.group(1), 16) <= x[0] <= a]
                 fma = sum(1 for x in body if x[1].startswith('vfmadd'))
                 spill = sum(1 for x in body if x[1].startswith('vmov') and '(%rsp)' in x[2] and '%zmm' in x[2])
-                if fma:
+                if fma or (ALL and any('zmm' in x[2] for x in body)):
                     loops.add((len(body), fma, spill))
         name = head.split('(c2)')[1].strip()
         shown = ', '.join(f'{f} FMAs/{s} stack moves/{i} instrs' for i, f, s in sorted(loops)[:3])
-        print(f'nm{n}: {name}\n    {shown or "no FMA loop"}')
+        print(f'nm{n}: {name} [{len(data)} bytes]\n    {shown or "no FMA loop"}')
     print(f'listings in {out}')
 
 

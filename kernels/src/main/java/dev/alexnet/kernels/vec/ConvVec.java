@@ -20,9 +20,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * No im2col: the weights are packed once, here in the constructor; a tile of output pixels reads its
  * windows from the padded input (whose border makes every window in range) in one of two ways, chosen
  * per layer by the length of the window's contiguous runs ({@link Tuning#packMinRun}): short runs
- * (conv1's 33 floats, conv2's 48) through a table of per-step offsets, long runs (conv3-5: 768, 192)
- * copied first into a small per-thread panel that the tile kernel then reads linearly (see ConvTiles
- * for why both loops are flat and what each costs).
+ * (conv1's 33 floats) through a table of per-step offsets, longer runs (conv2-5: 48, 768, 192) copied
+ * first into a per-thread panel that the tile kernels then read linearly (see ConvTiles for why both
+ * loops are flat and what each costs).
  *
  * <p>Packed weights, per group g and channel tile (NB vectors of L output channels):
  * [run t][j][NB*L], where a run is a contiguous stretch of the input relative to a pixel's window
@@ -49,8 +49,14 @@ public final class ConvVec {
      * the offset table; see ConvTiles). The tests use small {@code kc} to exercise many blocks.
      */
     public record Tuning(int mr4, int kc, int packMinRun) {
-        /** Runs of 192 and 768 floats (conv3-5) are packed; conv1's 33 and conv2's 48 read the input directly. */
-        public static final int PACK_MIN_RUN = 64;
+        /**
+         * conv2-5 (runs of 48, 768, 192 floats) are packed; conv1 (33) reads the input through the table. Measured
+         * (KernelGflops ab=0:2048:1, interleaved, batch 32, one thread): packing conv1 too costs 2.3x, conv3-5 the
+         * same within 2%. conv2 from the table was 10% faster when C2 compiled its 6x4 loop well (82
+         * instructions) but 2x slower when it did not (212 instructions, one fresh JVM in three); the panel loop
+         * came out the same every time.
+         */
+        public static final int PACK_MIN_RUN = 48;
         public static final Tuning DEFAULT = new Tuning(Integer.getInteger("alexnet.conv.mr4", 0), KC,
                 Integer.getInteger("alexnet.conv.packMinRun", PACK_MIN_RUN));
 
