@@ -24,16 +24,17 @@ import java.nio.ByteOrder;
  * ({@code selectFrom}) of two loads, other strides lane by lane. Exact. Work units: (image, channel).
  *
  * <p>LRN ({@link dev.alexnet.kernels.ref.LrnRef} semantics): LRN is pointwise over the H*W plane, so it
- * vectorises over blocks of {@value #LB} contiguous pixels: the squares of a group's channels go into
- * a scratch [half zeros | cg | half zeros][LB] and each output sums {@code size} loads of it, then
- * x * (k + s * sum)^-beta as in {@link LrnVec}. Work units: (image, pixel block).
+ * vectorises over pixels. Per (image, channel group, block of up to {@value #LRN_BLOCK} pixels) the
+ * channels stream by: output channel c sums the squares of input rows c-2..c+2 (clipped to the group) as
+ * an FMA chain straight from the input, whose block rows stay in L1/L2 while they are in the window (no
+ * scratch, no second pass), then x * (k + s * sum)^-beta: {@link Pow34} for the paper's beta (the
+ * divider-bound 1/(sqrt * sqrt(sqrt)) made this layer compute-bound), POW otherwise. Row ends are a last
+ * whole vector overlapping the one before; rows shorter than L use masks. Work units: (image, group, block).
  */
 public final class NchwPoolLrn {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     static final ByteOrder NO = ByteOrder.nativeOrder();
-    /** Pixels per LRN block (a multiple of L). */
-    static final int LB = 4 * L;
     static final float[] EVEN = new float[L];
     static {
         for (int p = 0; p < L; p++) EVEN[p] = 2 * p; // lanes 0..L-1 of a, then b (index L..2L-1)
@@ -124,89 +125,90 @@ public final class NchwPoolLrn {
 
     // ---------------------------------------------------------------- LRN
 
+    /** Most pixels per LRN block: the window's rows (size of them) stay in L1/L2 while the channels stream by. */
+    static final int LRN_BLOCK = 1024;
+
     public static int lrnUnits(LrnShape s) {
-        return s.n() * blocks(s);
+        return s.n() * s.channelGroups() * lrnBlocks(s);
     }
 
-    private static int blocks(LrnShape s) {
+    private static int lrnBlocks(LrnShape s) {
         long hw = (long) s.h() * s.w();
-        return (int) ((hw + LB - 1) / LB);
+        return (int) ((hw + LRN_BLOCK - 1) / LRN_BLOCK);
     }
 
-    /** Scratch floats per thread, zeroed once by its allocator (the frame of half channels each side stays zero). */
-    public static long lrnScratchFloats(LrnShape s) {
-        return ((long) s.c() / s.channelGroups() + 2L * (s.params().size() / 2)) * LB;
+    /** Pixels per block: hw split evenly into lrnBlocks, rounded up to whole vectors. */
+    private static int lrnBlockPixels(LrnShape s) {
+        int hw = s.h() * s.w(), nb = lrnBlocks(s);
+        int b = (hw + nb - 1) / nb;
+        return (b + L - 1) / L * L;
     }
 
-    public static void lrn(MemorySegment out, MemorySegment in, LrnShape s, MemorySegment scratch, int member, int members) {
+    public static void lrn(MemorySegment out, MemorySegment in, LrnShape s, int member, int members) {
         int units = lrnUnits(s);
-        long sf = lrnScratchFloats(s) * Float.BYTES;
-        lrnUnits(out, in, s, scratch.asSlice(member * sf, sf), ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
+        lrnUnits(out, in, s, ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
     }
 
-    /** (image, block of LB pixels) [u0, u1). */
-    public static void lrnUnits(MemorySegment out, MemorySegment in, LrnShape s, MemorySegment sq, int u0, int u1) {
+    /** (image, channel group, block of pixels) [u0, u1). */
+    public static void lrnUnits(MemorySegment out, MemorySegment in, LrnShape s, int u0, int u1) {
         Checks.floats(in, s.size(), "lrn input");
         Checks.floats(out, s.size(), "lrn output");
-        Checks.floats(sq, lrnScratchFloats(s), "lrn scratch");
         LrnParams lp = s.params();
-        int C = s.c(), G = s.channelGroups(), cg = C / G, half = lp.size() / 2, nb = blocks(s);
+        int C = s.c(), G = s.channelGroups(), cg = C / G, half = lp.size() / 2, nb = lrnBlocks(s), B = lrnBlockPixels(s);
         int hw = s.h() * s.w();
-        long plane = (long) hw * Float.BYTES;
+        long planeB = (long) hw * Float.BYTES;
+        boolean fast = lp.beta() == 0.75f && lp.k() >= Float.MIN_NORMAL;
+        float k = lp.k(), scale = lp.scale(), beta = lp.beta();
         for (int u = u0; u < u1; u++) {
-            int img = u / nb, x0 = (u % nb) * LB, xn = Math.min(LB, hw - x0);
-            for (int g = 0; g < G; g++) {
-                long base = ((long) img * C + (long) g * cg) * plane + x0 * 4L;
-                squares(in, base, plane, cg, xn, sq, (long) half * LB * Float.BYTES);
-                if (lp.beta() == 0.75f) normalisePaper(in, out, base, plane, cg, xn, sq, lp.size(), lp.k(), lp.scale());
-                else normalise(in, out, base, plane, cg, xn, sq, lp.size(), lp.k(), lp.scale(), lp.beta());
+            int blk = u % nb, ig = u / nb; // ig = img * G + g: groups are contiguous channel ranges
+            int x0 = blk * B, xn = Math.min(B, hw - x0);
+            long base = (long) ig * cg * planeB + x0 * 4L;
+            for (int c = 0; c < cg; c++) {
+                int lo = Math.max(0, c - half) - c, hi = Math.min(cg - 1, c + half) - c;
+                long cb = base + c * planeB;
+                if (fast && xn >= L) lrnPaper(in, out, cb, planeB, lo, hi, xn, k, scale);
+                else lrnGeneral(in, out, cb, planeB, lo, hi, xn, k, scale, beta, fast);
             }
         }
     }
 
-    private static void squares(MemorySegment in, long base, long plane, int cg, int xn, MemorySegment sq, long s0) {
-        for (int c = 0; c < cg; c++) {
-            long ib = base + c * plane, sb = s0 + (long) c * LB * Float.BYTES;
-            for (int x = 0; x < xn; x += L) {
-                FloatVector a = FloatVector.fromMemorySegment(S, in, ib + x * 4L, NO, S.indexInRange(x, xn));
-                a.mul(a).intoMemorySegment(sq, sb + x * 4L, NO);
+    /**
+     * Channel row cb, pixels [0, xn), xn >= L: whole vectors, the last one overlapping its predecessor (the
+     * output is a pure function of the input, so the overlap rewrites equal values). One copy of the body
+     * keeps the method small enough for C2 to inline Pow34 (vectors passed through a call that does not
+     * inline are boxed).
+     */
+    private static void lrnPaper(MemorySegment in, MemorySegment out, long cb, long planeB, int lo, int hi, int xn, float k, float scale) {
+        for (int x = 0; ; x = Math.min(x + L, xn - L)) {
+            long o = cb + x * 4L;
+            FloatVector v = FloatVector.fromMemorySegment(S, in, o + lo * planeB, NO);
+            FloatVector sum = v.mul(v);
+            for (int d = lo + 1; d <= hi; d++) {
+                v = FloatVector.fromMemorySegment(S, in, o + d * planeB, NO);
+                sum = v.fma(v, sum);
             }
+            FloatVector y = Pow34.invPow34(sum.fma(scale, k));
+            FloatVector.fromMemorySegment(S, in, o, NO).mul(y).intoMemorySegment(out, o, NO);
+            if (x == xn - L) break;
         }
     }
 
-    private static void normalisePaper(MemorySegment in, MemorySegment out, long base, long plane, int cg, int xn, MemorySegment sq,
-                                       int n, float k, float scale) {
-        long rowB = (long) LB * Float.BYTES;
-        for (int c = 0; c < cg; c++) {
-            long ib = base + c * plane, sb = c * rowB;
-            for (int x = 0; x < xn; x += L) {
-                long w = sb + x * 4L;
-                FloatVector sum = FloatVector.fromMemorySegment(S, sq, w, NO);
-                for (int d = 1; d < n; d++) sum = sum.add(FloatVector.fromMemorySegment(S, sq, w + d * rowB, NO));
-                FloatVector den = sum.fma(scale, k);
-                VectorMask<Float> m = S.indexInRange(x, xn);
-                FloatVector a = FloatVector.fromMemorySegment(S, in, ib + x * 4L, NO, m);
-                FloatVector r = den.sqrt();
-                a.div(r.mul(r.sqrt())).intoMemorySegment(out, ib + x * 4L, NO, m);
-            }
-        }
-    }
-
-    private static void normalise(MemorySegment in, MemorySegment out, long base, long plane, int cg, int xn, MemorySegment sq,
-                                  int n, float k, float scale, float beta) {
-        long rowB = (long) LB * Float.BYTES;
+    /** Any beta and rows shorter than L: masked vectors, x^-beta by POW (Pow34 for beta = 0.75). */
+    private static void lrnGeneral(MemorySegment in, MemorySegment out, long cb, long planeB, int lo, int hi, int xn,
+                                   float k, float scale, float beta, boolean fast) {
         FloatVector negBeta = FloatVector.broadcast(S, -beta);
-        for (int c = 0; c < cg; c++) {
-            long ib = base + c * plane, sb = c * rowB;
-            for (int x = 0; x < xn; x += L) {
-                long w = sb + x * 4L;
-                FloatVector sum = FloatVector.fromMemorySegment(S, sq, w, NO);
-                for (int d = 1; d < n; d++) sum = sum.add(FloatVector.fromMemorySegment(S, sq, w + d * rowB, NO));
-                FloatVector den = sum.fma(scale, k);
-                VectorMask<Float> m = S.indexInRange(x, xn);
-                FloatVector a = FloatVector.fromMemorySegment(S, in, ib + x * 4L, NO, m);
-                a.mul(den.lanewise(VectorOperators.POW, negBeta)).intoMemorySegment(out, ib + x * 4L, NO, m);
+        for (int x = 0; x < xn; x += L) {
+            long o = cb + x * 4L;
+            VectorMask<Float> m = S.indexInRange(x, xn);
+            FloatVector v = FloatVector.fromMemorySegment(S, in, o + lo * planeB, NO, m);
+            FloatVector sum = v.mul(v);
+            for (int d = lo + 1; d <= hi; d++) {
+                v = FloatVector.fromMemorySegment(S, in, o + d * planeB, NO, m);
+                sum = v.fma(v, sum);
             }
+            FloatVector den = sum.fma(scale, k);
+            FloatVector y = fast ? Pow34.invPow34(den) : den.lanewise(VectorOperators.POW, negBeta);
+            FloatVector.fromMemorySegment(S, in, o, NO, m).mul(y).intoMemorySegment(out, o, NO, m);
         }
     }
 }
