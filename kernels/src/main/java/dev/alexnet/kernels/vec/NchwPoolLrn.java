@@ -7,6 +7,7 @@ import dev.alexnet.kernels.PoolShape;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -17,11 +18,15 @@ import java.nio.ByteOrder;
  * NCHW (a program's boundary, e.g. a single-layer program): two reorders around the channels-last
  * kernels would cost more than the layer itself.
  *
- * <p>Pooling ({@link dev.alexnet.kernels.ref.MaxPoolRef} semantics: padding never wins): per (image,
- * channel, output row) the lane-wise max of the window's input rows goes into a per-thread scratch row
- * framed by -inf ({@link #poolScratchFloats}, filled once by {@link #initPoolScratch}); the horizontal
- * max then reads it with vector loads: stride 1 directly, stride 2 as even-lane compressions
- * ({@code selectFrom}) of two loads, other strides lane by lane. Exact. Work units: (image, channel).
+ * <p>Pooling ({@link dev.alexnet.kernels.ref.MaxPoolRef} semantics: padding never wins). AlexNet's 3x3
+ * stride 2 without padding reads the input directly: per output row and chunk of L outputs, the vertical
+ * maxima of three rows over 2L (+ L) input columns, then even lanes, odd lanes and even lanes shifted by one
+ * (constant permutes) give the window's three columns; narrow planes (Q < L, pool2 and pool5) take one
+ * masked chunk per row. Other shapes (and the last planes of the input, where whole-vector reads would
+ * pass its end): the lane-wise max of the window's rows into a per-thread scratch row framed by -inf
+ * ({@link #poolScratchFloats}, filled once by {@link #initPoolScratch}), then the horizontal max from it:
+ * stride 1 directly, stride 2 by even-lane permutes, other strides lane by lane. Exact. Work units:
+ * (image, channel) planes.
  *
  * <p>LRN ({@link dev.alexnet.kernels.ref.LrnRef} semantics): LRN is pointwise over the H*W plane, so it
  * vectorises over pixels. Per (image, channel group, block of up to {@value #LRN_BLOCK} pixels) the
@@ -35,10 +40,12 @@ public final class NchwPoolLrn {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     static final ByteOrder NO = ByteOrder.nativeOrder();
-    static final float[] EVEN = new float[L];
-    static {
-        for (int p = 0; p < L; p++) EVEN[p] = 2 * p; // lanes 0..L-1 of a, then b (index L..2L-1)
-    }
+    /**
+     * Constant two-vector shuffles (lanes L.. are the second vector's): even and odd lanes, and a shift by
+     * one. A constant shuffle compiles to one permute; selectFrom with an index vector cost about 6x more.
+     */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i), ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1),
+            NEXT = VectorShuffle.fromOp(S, i -> i + 1);
 
     private NchwPoolLrn() {}
 
@@ -67,8 +74,16 @@ public final class NchwPoolLrn {
         Checks.floats(row, poolScratchFloats(s), "pool scratch");
         int H = s.h(), W = s.w(), P = s.p(), Q = s.q(), k = s.kernel(), st = s.stride(), pad = s.pad();
         long rowB = (long) W * Float.BYTES, rb0 = (long) (L + pad) * Float.BYTES; // scratch x = -pad sits at L
+        boolean k3s2 = k == 3 && st == 2 && pad == 0;
+        // the 3x3/2 path reads whole vectors up to 3L floats past a row's start: planes that close to the end go the general way
+        long safe = in.byteSize() - (3L * L + 2 * W) * Float.BYTES;
         for (int u = u0; u < u1; u++) {
             long ib = (long) u * H * rowB, ob = (long) u * P * Q * Float.BYTES;
+            if (k3s2 && ib + H * rowB <= safe) {
+                if (Q >= L) pool3s2Wide(out, in, ib, ob, rowB, P, Q);
+                else pool3s2Narrow(out, in, ib, ob, rowB, P, Q);
+                continue;
+            }
             for (int p = 0; p < P; p++) {
                 int y0 = Math.max(0, p * st - pad), y1 = Math.min(H, p * st - pad + k);
                 verticalMax(in, ib + y0 * rowB, rowB, y1 - y0, W, row, rb0);
@@ -77,6 +92,50 @@ public final class NchwPoolLrn {
                 else if (st == 2) horizontal2(row, k, Q, out, o);
                 else horizontalScalar(row, k, st, Q, out, o);
             }
+        }
+    }
+
+    /**
+     * 3x3/2 without padding, Q >= L: per output row, chunks of L outputs (the last one overlapping its
+     * predecessor) from the vertical maxima a, b, c of input x = 2q0 .. 2q0 + 3L - 1: even and odd lanes
+     * of (a, b) are the window's first two columns, the even lanes shifted by one (lane 0 of c entering)
+     * its third. No scratch, no masks. (The rows are a loop, not unrolled source: C2 stops inlining in a
+     * method with many segment loads, and a vector returned by a call that is not inlined is boxed.)
+     */
+    private static void pool3s2Wide(MemorySegment out, MemorySegment in, long ib, long ob, long rowB, int P, int Q) {
+        for (int p = 0; p < P; p++) {
+            long r0 = ib + 2 * p * rowB, o = ob + (long) p * Q * Float.BYTES;
+            for (int q0 = 0; ; q0 = Math.min(q0 + L, Q - L)) {
+                long x = r0 + 8L * q0;
+                FloatVector a = FloatVector.fromMemorySegment(S, in, x, NO), b = FloatVector.fromMemorySegment(S, in, x + 4L * L, NO),
+                        c = FloatVector.fromMemorySegment(S, in, x + 8L * L, NO);
+                for (int r = 1; r < 3; r++) {
+                    x += rowB;
+                    a = a.max(FloatVector.fromMemorySegment(S, in, x, NO));
+                    b = b.max(FloatVector.fromMemorySegment(S, in, x + 4L * L, NO));
+                    c = c.max(FloatVector.fromMemorySegment(S, in, x + 8L * L, NO));
+                }
+                FloatVector e = a.rearrange(EVEN, b);
+                e.max(a.rearrange(ODD, b)).max(e.rearrange(NEXT, c)).intoMemorySegment(out, o + 4L * q0, NO);
+                if (q0 == Q - L) break;
+            }
+        }
+    }
+
+    /** 3x3/2 without padding, Q < L: one chunk per output row (b only when 2Q + 1 > L), stored under a mask. */
+    private static void pool3s2Narrow(MemorySegment out, MemorySegment in, long ib, long ob, long rowB, int P, int Q) {
+        VectorMask<Float> m = S.indexInRange(0, Q);
+        long bOff = 2 * Q + 1 > L ? 4L * L : 0;
+        for (int p = 0; p < P; p++) {
+            long x = ib + 2 * p * rowB;
+            FloatVector a = FloatVector.fromMemorySegment(S, in, x, NO), b = FloatVector.fromMemorySegment(S, in, x + bOff, NO);
+            for (int r = 1; r < 3; r++) {
+                x += rowB;
+                a = a.max(FloatVector.fromMemorySegment(S, in, x, NO));
+                b = b.max(FloatVector.fromMemorySegment(S, in, x + bOff, NO));
+            }
+            FloatVector e = a.rearrange(EVEN, b);
+            e.max(a.rearrange(ODD, b)).max(e.rearrange(NEXT, e)).intoMemorySegment(out, ob + (long) p * Q * Float.BYTES, NO, m);
         }
     }
 
@@ -102,13 +161,12 @@ public final class NchwPoolLrn {
 
     /** Output q reads scratch floats L + 2q .. L + 2q + k - 1: lane i of a compression of two loads. */
     private static void horizontal2(MemorySegment row, int k, int Q, MemorySegment out, long o) {
-        FloatVector even = FloatVector.fromArray(S, EVEN, 0);
         for (int q = 0; q < Q; q += L) {
             long b = (long) (L + 2 * q) * Float.BYTES;
-            FloatVector v = even.selectFrom(FloatVector.fromMemorySegment(S, row, b, NO), FloatVector.fromMemorySegment(S, row, b + L * 4L, NO));
+            FloatVector v = FloatVector.fromMemorySegment(S, row, b, NO).rearrange(EVEN, FloatVector.fromMemorySegment(S, row, b + L * 4L, NO));
             for (int d = 1; d < k; d++) {
                 long bd = b + d * 4L;
-                v = v.max(even.selectFrom(FloatVector.fromMemorySegment(S, row, bd, NO), FloatVector.fromMemorySegment(S, row, bd + L * 4L, NO)));
+                v = v.max(FloatVector.fromMemorySegment(S, row, bd, NO).rearrange(EVEN, FloatVector.fromMemorySegment(S, row, bd + L * 4L, NO)));
             }
             v.intoMemorySegment(out, o + q * 4L, NO, S.indexInRange(q, Q));
         }

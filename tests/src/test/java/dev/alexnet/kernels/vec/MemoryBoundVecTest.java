@@ -146,6 +146,27 @@ class MemoryBoundVecTest {
         if (!(worst <= 2.3 * U)) throw new AssertionError("Pow34 relative error " + worst / U + " u, bound 2.3 u");
     }
 
+    /**
+     * AlexNet's pooling, 3x3 stride 2 without padding, has its own NCHW path: every width from 3 to 70
+     * (Q from 1 to 34: one vector or two under a mask, whole chunks, an overlapping last chunk), planes
+     * near the end of the input (the general path), 1 and 2 threads.
+     */
+    @Test
+    void nchwPooling3x3Stride2() {
+        Random rnd = new Random(37);
+        for (int w = 3; w <= 70; w++) {
+            int h = 3 + rnd.nextInt(14), c = pick(rnd, 2, 5, 8), n = pick(rnd, 1, 2), threads = 1 + (w & 1);
+            try (Arena arena = Arena.ofShared()) {
+                LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, 3, 2, 0);
+                PoolShape s = spec.shape(n);
+                Tensor x = random(arena, rnd, 1f, n, c, h, w);
+                MemorySegment want = arena.allocate(s.outputSize() * 4);
+                MaxPoolRef.forward(want, x.data(), s);
+                assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT), runDevice(VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), null);
+            }
+        }
+    }
+
     @Test
     void nchwLrnBlocksAndTails() {
         Random rnd = new Random(35);
