@@ -77,13 +77,14 @@ public final class NchwPoolLrn {
         boolean k3s2 = k == 3 && st == 2 && pad == 0;
         // the 3x3/2 path reads whole vectors up to 3L floats past a row's start: planes that close to the end go the general way
         long safe = in.byteSize() - (3L * L + 2 * W) * Float.BYTES;
-        for (int u = u0; u < u1; u++) {
+        int uFast = u0;
+        if (k3s2) {
+            uFast = (int) Math.max(u0, Math.min(u1, safe / (H * rowB)));
+            if (Q >= L) for (int u = u0; u < uFast; u++) pool3s2Wide(out, in, u * H * rowB, (long) u * P * Q * Float.BYTES, rowB, P, Q);
+            else pool3s2Narrow(out, in, s, u0, uFast);
+        }
+        for (int u = uFast; u < u1; u++) {
             long ib = (long) u * H * rowB, ob = (long) u * P * Q * Float.BYTES;
-            if (k3s2 && ib + H * rowB <= safe) {
-                if (Q >= L) pool3s2Wide(out, in, ib, ob, rowB, P, Q);
-                else pool3s2Narrow(out, in, ib, ob, rowB, P, Q);
-                continue;
-            }
             for (int p = 0; p < P; p++) {
                 int y0 = Math.max(0, p * st - pad), y1 = Math.min(H, p * st - pad + k);
                 verticalMax(in, ib + y0 * rowB, rowB, y1 - y0, W, row, rb0);
@@ -96,46 +97,74 @@ public final class NchwPoolLrn {
     }
 
     /**
-     * 3x3/2 without padding, Q >= L: per output row, chunks of L outputs (the last one overlapping its
-     * predecessor) from the vertical maxima a, b, c of input x = 2q0 .. 2q0 + 3L - 1: even and odd lanes
-     * of (a, b) are the window's first two columns, the even lanes shifted by one (lane 0 of c entering)
-     * its third. No scratch, no masks. (The rows are a loop, not unrolled source: C2 stops inlining in a
+     * 3x3/2 without padding, Q >= L: per output row, chunks of L outputs from the vertical maxima v0, v1, v2
+     * of input columns 2q0 .. 2q0 + 3L - 1 (v2 is the next chunk's v0): even and odd lanes of (v0, v1) are
+     * the windows' first two columns, the even lanes shifted by one (lane 0 of v2 entering) their third.
+     * The last chunk is stored under a mask. (Rows are loops, not unrolled source: C2 stops inlining in a
      * method with many segment loads, and a vector returned by a call that is not inlined is boxed.)
      */
     private static void pool3s2Wide(MemorySegment out, MemorySegment in, long ib, long ob, long rowB, int P, int Q) {
+        VectorMask<Float> tail = S.indexInRange(Q - Q % L, Q % L == 0 ? 0 : Q);
+        int qFull = Q - Q % L;
         for (int p = 0; p < P; p++) {
-            long r0 = ib + 2 * p * rowB, o = ob + (long) p * Q * Float.BYTES;
-            for (int q0 = 0; ; q0 = Math.min(q0 + L, Q - L)) {
-                long x = r0 + 8L * q0;
-                FloatVector a = FloatVector.fromMemorySegment(S, in, x, NO), b = FloatVector.fromMemorySegment(S, in, x + 4L * L, NO),
-                        c = FloatVector.fromMemorySegment(S, in, x + 8L * L, NO);
+            long x = ib + 2 * p * rowB, o = ob + (long) p * Q * Float.BYTES;
+            FloatVector v0 = FloatVector.fromMemorySegment(S, in, x, NO);
+            for (int r = 1; r < 3; r++) v0 = v0.max(FloatVector.fromMemorySegment(S, in, x + r * rowB, NO));
+            for (int q0 = 0; q0 < Q; q0 += L, x += 8L * L) {
+                FloatVector v1 = FloatVector.fromMemorySegment(S, in, x + 4L * L, NO), v2 = FloatVector.fromMemorySegment(S, in, x + 8L * L, NO);
                 for (int r = 1; r < 3; r++) {
-                    x += rowB;
-                    a = a.max(FloatVector.fromMemorySegment(S, in, x, NO));
-                    b = b.max(FloatVector.fromMemorySegment(S, in, x + 4L * L, NO));
-                    c = c.max(FloatVector.fromMemorySegment(S, in, x + 8L * L, NO));
+                    v1 = v1.max(FloatVector.fromMemorySegment(S, in, x + r * rowB + 4L * L, NO));
+                    v2 = v2.max(FloatVector.fromMemorySegment(S, in, x + r * rowB + 8L * L, NO));
                 }
-                FloatVector e = a.rearrange(EVEN, b);
-                e.max(a.rearrange(ODD, b)).max(e.rearrange(NEXT, c)).intoMemorySegment(out, o + 4L * q0, NO);
-                if (q0 == Q - L) break;
+                FloatVector e = v0.rearrange(EVEN, v1);
+                FloatVector m = e.max(v0.rearrange(ODD, v1)).max(e.rearrange(NEXT, v2));
+                if (q0 < qFull) m.intoMemorySegment(out, o + 4L * q0, NO);
+                else m.intoMemorySegment(out, o + 4L * q0, NO, tail);
+                v0 = v2;
             }
         }
     }
 
-    /** 3x3/2 without padding, Q < L: one chunk per output row (b only when 2Q + 1 > L), stored under a mask. */
-    private static void pool3s2Narrow(MemorySegment out, MemorySegment in, long ib, long ob, long rowB, int P, int Q) {
+    /** Lanes (2i, 2i + 1, i + 1) mod L: the permutes of pool3s2Narrow when one vector holds a row's 2Q + 1 columns. */
+    private static final VectorShuffle<Float> EVEN1 = VectorShuffle.fromOp(S, i -> (2 * i) & (L - 1)),
+            ODD1 = VectorShuffle.fromOp(S, i -> (2 * i + 1) & (L - 1)), NEXT1 = VectorShuffle.fromOp(S, i -> (i + 1) & (L - 1));
+
+    /**
+     * 3x3/2 without padding, Q < L: one masked chunk per output row; row 2p + 2 is carried to row p + 1.
+     * 2Q + 1 <= L (pool5's 13 columns): one vector per row and one-vector permutes.
+     */
+    private static void pool3s2Narrow(MemorySegment out, MemorySegment in, PoolShape s, int u0, int u1) {
+        int P = s.p(), Q = s.q();
+        long rowB = (long) s.w() * Float.BYTES, planeB = s.h() * rowB, qB = (long) Q * Float.BYTES;
         VectorMask<Float> m = S.indexInRange(0, Q);
-        long bOff = 2 * Q + 1 > L ? 4L * L : 0;
-        for (int p = 0; p < P; p++) {
-            long x = ib + 2 * p * rowB;
-            FloatVector a = FloatVector.fromMemorySegment(S, in, x, NO), b = FloatVector.fromMemorySegment(S, in, x + bOff, NO);
-            for (int r = 1; r < 3; r++) {
-                x += rowB;
-                a = a.max(FloatVector.fromMemorySegment(S, in, x, NO));
-                b = b.max(FloatVector.fromMemorySegment(S, in, x + bOff, NO));
+        if (2 * Q + 1 <= L) {
+            for (int u = u0; u < u1; u++) {
+                long ib = u * planeB, ob = u * P * qB;
+                FloatVector r0 = FloatVector.fromMemorySegment(S, in, ib, NO);
+                for (int p = 0; p < P; p++) {
+                    long x = ib + (2 * p + 1) * rowB;
+                    FloatVector r2 = FloatVector.fromMemorySegment(S, in, x + rowB, NO);
+                    FloatVector v = r0.max(FloatVector.fromMemorySegment(S, in, x, NO)).max(r2);
+                    FloatVector e = v.rearrange(EVEN1);
+                    e.max(v.rearrange(ODD1)).max(e.rearrange(NEXT1)).intoMemorySegment(out, ob + p * qB, NO, m);
+                    r0 = r2;
+                }
             }
-            FloatVector e = a.rearrange(EVEN, b);
-            e.max(a.rearrange(ODD, b)).max(e.rearrange(NEXT, e)).intoMemorySegment(out, ob + (long) p * Q * Float.BYTES, NO, m);
+            return;
+        }
+        for (int u = u0; u < u1; u++) {
+            long ib = u * planeB, ob = u * P * qB;
+            FloatVector a0 = FloatVector.fromMemorySegment(S, in, ib, NO), b0 = FloatVector.fromMemorySegment(S, in, ib + 4L * L, NO);
+            for (int p = 0; p < P; p++) {
+                long x = ib + (2 * p + 1) * rowB;
+                FloatVector a2 = FloatVector.fromMemorySegment(S, in, x + rowB, NO), b2 = FloatVector.fromMemorySegment(S, in, x + rowB + 4L * L, NO);
+                FloatVector a = a0.max(FloatVector.fromMemorySegment(S, in, x, NO)).max(a2);
+                FloatVector b = b0.max(FloatVector.fromMemorySegment(S, in, x + 4L * L, NO)).max(b2);
+                FloatVector e = a.rearrange(EVEN, b);
+                e.max(a.rearrange(ODD, b)).max(e.rearrange(NEXT, e)).intoMemorySegment(out, ob + p * qB, NO, m);
+                a0 = a2;
+                b0 = b2;
+            }
         }
     }
 
