@@ -267,8 +267,12 @@ public final class NchwPoolLrn {
      * and vector operations are costly in nodes) and then boxes the vectors passed through the calls.
      */
     private static void lrnPaper(MemorySegment in, MemorySegment out, long cb, long planeB, int lo, int hi, int xn, float k, float scale) {
-        for (int x = 0; ; x = Math.min(x + L, xn - L)) {
-            long o = cb + x * 4L;
+        if (lo == -2 && hi == 2) {
+            lrnPaper5(in, out, cb, planeB, xn, k, scale);
+            return;
+        }
+        for (int x = 0; x < xn; x += L) {
+            long o = cb + Math.min(x, xn - L) * 4L;
             FloatVector v = FloatVector.fromMemorySegment(S, in, o + lo * planeB, NO);
             FloatVector sum = v.mul(v);
             for (int d = lo + 1; d <= hi; d++) {
@@ -277,7 +281,20 @@ public final class NchwPoolLrn {
             }
             FloatVector r = sum.fma(scale, k).sqrt();
             FloatVector.fromMemorySegment(S, in, o, NO).div(r.mul(r.sqrt())).intoMemorySegment(out, o, NO);
-            if (x == xn - L) break;
+        }
+    }
+
+    /** lrnPaper for the full window of five channels (the interior of every group), unrolled. */
+    private static void lrnPaper5(MemorySegment in, MemorySegment out, long cb, long planeB, int xn, float k, float scale) {
+        long m2 = cb - 2 * planeB, m1 = cb - planeB, p1 = cb + planeB, p2 = cb + 2 * planeB;
+        for (int x = 0; x < xn; x += L) {
+            long xb = Math.min(x, xn - L) * 4L;
+            FloatVector a = FloatVector.fromMemorySegment(S, in, cb + xb, NO);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, in, m2 + xb, NO), v1 = FloatVector.fromMemorySegment(S, in, m1 + xb, NO);
+            FloatVector v3 = FloatVector.fromMemorySegment(S, in, p1 + xb, NO), v4 = FloatVector.fromMemorySegment(S, in, p2 + xb, NO);
+            FloatVector sum = v4.fma(v4, v3.fma(v3, a.fma(a, v1.fma(v1, v0.mul(v0)))));
+            FloatVector r = sum.fma(scale, k).sqrt();
+            a.div(r.mul(r.sqrt())).intoMemorySegment(out, cb + xb, NO);
         }
     }
 
