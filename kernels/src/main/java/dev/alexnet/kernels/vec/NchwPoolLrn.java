@@ -220,9 +220,12 @@ public final class NchwPoolLrn {
         return s.n() * s.channelGroups() * lrnBlocks(s);
     }
 
+    /** Blocks per plane: planes of LRN_BLOCK pixels at most, and at least 4 units in all where the planes allow (two threads, batch 1). */
     private static int lrnBlocks(LrnShape s) {
         long hw = (long) s.h() * s.w();
-        return (int) ((hw + LRN_BLOCK - 1) / LRN_BLOCK);
+        int nb = (int) ((hw + LRN_BLOCK - 1) / LRN_BLOCK), planes = s.n() * s.channelGroups();
+        if ((long) planes * nb < 4) nb = (int) Math.max(nb, Math.min((4 + planes - 1) / planes, (hw + 4L * L - 1) / (4L * L)));
+        return nb;
     }
 
     /** Pixels per block: hw split evenly into lrnBlocks, rounded up to whole vectors. */
