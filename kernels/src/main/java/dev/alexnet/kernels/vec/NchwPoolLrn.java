@@ -19,10 +19,11 @@ import java.nio.ByteOrder;
  * kernels would cost more than the layer itself.
  *
  * <p>Pooling ({@link dev.alexnet.kernels.ref.MaxPoolRef} semantics: padding never wins). AlexNet's 3x3
- * stride 2 without padding reads the input directly: per output row and chunk of L outputs, the vertical
- * maxima of three rows over 2L (+ L) input columns, then even lanes, odd lanes and even lanes shifted by one
- * (constant permutes) give the window's three columns; narrow planes (Q < L, pool2 and pool5) take one
- * masked chunk per row. Other shapes (and the last planes of the input, where whole-vector reads would
+ * stride 2 without padding reads the input directly, no scratch: per output row and chunk of L outputs,
+ * the vertical maxima of three rows over 2L (+ L) input columns (the last L carried to the next chunk), then
+ * even lanes, odd lanes and even lanes shifted by one (constant permutes) give the windows' three columns;
+ * narrow planes (Q < L: pool2, pool5) take one masked chunk per row and carry row 2p + 2 to the next output
+ * row, with one-vector permutes when 2Q + 1 <= L (pool5's 13 columns). Other shapes (and the last planes of the input, where whole-vector reads would
  * pass its end): the lane-wise max of the window's rows into a per-thread scratch row framed by -inf
  * ({@link #poolScratchFloats}, filled once by {@link #initPoolScratch}), then the horizontal max from it:
  * stride 1 directly, stride 2 by even-lane permutes, other strides lane by lane. Exact. Work units:
@@ -44,7 +45,8 @@ public final class NchwPoolLrn {
     static final ByteOrder NO = ByteOrder.nativeOrder();
     /**
      * Constant two-vector shuffles (lanes L.. are the second vector's): even and odd lanes, and a shift by
-     * one. A constant shuffle compiles to one permute; selectFrom with an index vector cost about 6x more.
+     * one. A constant shuffle compiles to two permutes and a blend; selectFrom with an index vector
+     * measured several times slower here.
      */
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i), ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1),
             NEXT = VectorShuffle.fromOp(S, i -> i + 1);
