@@ -199,7 +199,7 @@ final class VectorPrograms {
             return memoryBound && (next == null || wants(next) == null);
         }
 
-        /** A pooling or LRN step on NCHW rows ({@link NchwPoolLrn}); per-thread scratch allocated here. */
+        /** A pooling or LRN step on NCHW rows ({@link NchwPoolLrn}); pooling's per-thread scratch allocated here. */
         private Step nchwStep(int li, LayerSpec spec) {
             if (spec instanceof LayerSpec.MaxPool p) {
                 PoolShape sh = p.shape(batch);
@@ -210,9 +210,8 @@ final class VectorPrograms {
                 };
             }
             LrnShape sh = ((LayerSpec.Lrn) spec).shape(batch);
-            MemorySegment scratch = arena.allocate(team.size() * NchwPoolLrn.lrnScratchFloats(sh) * Float.BYTES, 64);
             return new Step(li) {
-                @Override public void run(int m, int ms) { NchwPoolLrn.lrn(out, in, sh, scratch, m, ms); }
+                @Override public void run(int m, int ms) { NchwPoolLrn.lrn(out, in, sh, m, ms); }
             };
         }
 

@@ -17,8 +17,10 @@ import java.nio.ByteOrder;
  *
  * <p>Per pixel and group, the squares are written once into a small per-thread scratch framed by
  * size/2 zeros on each side (so the clipped window needs no branches); the window sum for L channels
- * is then the sum of {@code size} shifted vector loads from that L1-resident scratch: the input is read
- * once from memory and written once. (A scalar running sum would serialise the lanes; along channels
+ * is then the sum of {@code size} shifted vector loads from that L1-resident scratch (unrolled for the
+ * paper's 5): the input is read once from memory and written once. Two such blocks alternate, the next
+ * (pixel, group)'s squares stored before this one's sums are loaded: a shifted load spanning two stores
+ * still in flight cannot be forwarded and waits. (A scalar running sum would serialise the lanes; along channels
  * the shifted loads are the vector form of the same window.) beta = 0.75, the paper's value, takes
  * x^-0.75 = 1/(sqrt(x) * sqrt(sqrt(x))) with correctly rounded square roots; other betas use POW.
  * Work units: (image, row); scratch: one region of {@link #scratchFloats} floats per thread.
@@ -34,7 +36,7 @@ public final class LrnVec {
 
     /** Scratch floats per thread. */
     public static long scratchFloats(LrnShape s) {
-        return s.c() / s.channelGroups() + 2L * (s.params().size() / 2) + 2L * L;
+        return 2L * (s.c() / s.channelGroups() + 2L * (s.params().size() / 2)) + 2L * L;
     }
 
     /** @param scratch per-thread scratch, {@code members * scratchFloats(s)} floats, zeroed once by its allocator */
@@ -60,34 +62,47 @@ public final class LrnVec {
         FloatVector k = FloatVector.broadcast(S, lp.k()), scale = FloatVector.broadcast(S, lp.scale());
         FloatVector negBeta = FloatVector.broadcast(S, -lp.beta());
         long sq0 = (long) half * Float.BYTES; // the squares start after half zeros
+        long blkB = (cg + 2L * half) * Float.BYTES; // two blocks alternate: the squares of block b + 1 are stored before block b's sums
+        int nb = W * G;
         for (int u = u0; u < u1; u++) {
             int img = u / H, y = u % H;
-            long ib = (img * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES;
-            long ob = (img * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES;
-            for (int x = 0; x < W; x++, ib += (long) C * Float.BYTES, ob += (long) C * Float.BYTES) {
-                for (int g = 0; g < G; g++) {
-                    long gb = (long) g * cg * Float.BYTES;
+            long ib0 = (img * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES;
+            long ob0 = (img * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES;
+            for (int b = -1; b < nb; b++) {
+                if (b + 1 < nb) {
+                    long src = ib0 + (long) (b + 1) * cg * Float.BYTES, dst = ((b + 1) & 1) * blkB + sq0;
                     for (int c = 0; c < cg; c += L) {
                         VectorMask<Float> m = S.indexInRange(c, cg);
-                        FloatVector a = FloatVector.fromMemorySegment(S, in, ib + gb + c * 4L, NO, m);
-                        a.mul(a).intoMemorySegment(scratch, sq0 + c * 4L, NO, m);
+                        FloatVector a = FloatVector.fromMemorySegment(S, in, src + c * 4L, NO, m);
+                        a.mul(a).intoMemorySegment(scratch, dst + c * 4L, NO, m);
                     }
-                    for (int c = 0; c < cg; c += L) {
-                        VectorMask<Float> m = S.indexInRange(c, cg);
-                        // window of channel c + i is scratch[c + i .. c + i + n - 1] (shifted by half)
-                        FloatVector sum = FloatVector.fromMemorySegment(S, scratch, c * 4L, NO);
-                        for (int d = 1; d < n; d++) sum = sum.add(FloatVector.fromMemorySegment(S, scratch, (c + d) * 4L, NO));
-                        FloatVector den = sum.fma(scale, k);
-                        FloatVector a = FloatVector.fromMemorySegment(S, in, ib + gb + c * 4L, NO, m);
-                        FloatVector b;
-                        if (paperBeta) {
-                            FloatVector r = den.sqrt();
-                            b = a.div(r.mul(r.sqrt()));
-                        } else {
-                            b = a.mul(den.lanewise(VectorOperators.POW, negBeta));
-                        }
-                        b.intoMemorySegment(out, ob + gb + c * 4L, NO, m);
+                }
+                if (b < 0) continue;
+                long ib = ib0 + (long) b * cg * Float.BYTES, ob = ob0 + (long) b * cg * Float.BYTES, s0 = (b & 1) * blkB;
+                for (int c = 0; c < cg; c += L) {
+                    VectorMask<Float> m = S.indexInRange(c, cg);
+                    // window of channel c + i is scratch[c + i .. c + i + n - 1] (shifted by half)
+                    long w = s0 + c * 4L;
+                    FloatVector sum;
+                    if (n == 5) { // the paper's window, unrolled
+                        sum = FloatVector.fromMemorySegment(S, scratch, w, NO).add(FloatVector.fromMemorySegment(S, scratch, w + 4, NO))
+                                .add(FloatVector.fromMemorySegment(S, scratch, w + 8, NO))
+                                .add(FloatVector.fromMemorySegment(S, scratch, w + 12, NO))
+                                .add(FloatVector.fromMemorySegment(S, scratch, w + 16, NO));
+                    } else {
+                        sum = FloatVector.fromMemorySegment(S, scratch, w, NO);
+                        for (int d = 1; d < n; d++) sum = sum.add(FloatVector.fromMemorySegment(S, scratch, w + d * 4L, NO));
                     }
+                    FloatVector den = sum.fma(scale, k);
+                    FloatVector a = FloatVector.fromMemorySegment(S, in, ib + c * 4L, NO, m);
+                    FloatVector res;
+                    if (paperBeta) {
+                        FloatVector r = den.sqrt();
+                        res = a.div(r.mul(r.sqrt()));
+                    } else {
+                        res = a.mul(den.lanewise(VectorOperators.POW, negBeta));
+                    }
+                    res.intoMemorySegment(out, ob + c * 4L, NO, m);
                 }
             }
         }
