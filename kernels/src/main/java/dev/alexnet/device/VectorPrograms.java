@@ -108,6 +108,13 @@ final class VectorPrograms {
             return a != null && b != null && a.c() == b.c() && a.h() == b.h() && a.w() == b.w();
         }
 
+        /** Each team member's slice of a scratch buffer, cut once here: a slice made per run is an allocation. */
+        private MemorySegment[] perMember(MemorySegment scratch, long floatsPerMember) {
+            MemorySegment[] slices = new MemorySegment[team.size()];
+            for (int m = 0; m < slices.length; m++) slices[m] = scratch.asSlice(m * floatsPerMember * Float.BYTES, floatsPerMember * Float.BYTES);
+            return slices;
+        }
+
         private MemorySegment buffer(long floatsPerImage) {
             return arena.allocate(batch * floatsPerImage * Float.BYTES, 64);
         }
@@ -205,8 +212,12 @@ final class VectorPrograms {
                 PoolShape sh = p.shape(batch);
                 MemorySegment scratch = arena.allocate(team.size() * NchwPoolLrn.poolScratchFloats(sh) * Float.BYTES, 64);
                 NchwPoolLrn.initPoolScratch(scratch);
+                MemorySegment[] rows = perMember(scratch, NchwPoolLrn.poolScratchFloats(sh));
+                int units = NchwPoolLrn.poolUnits(sh);
                 return new Step(li) {
-                    @Override public void run(int m, int ms) { NchwPoolLrn.pool(out, in, sh, scratch, m, ms); }
+                    @Override public void run(int m, int ms) {
+                        NchwPoolLrn.poolUnits(out, in, sh, rows[m], ThreadTeam.from(units, m, ms), ThreadTeam.from(units, m + 1, ms));
+                    }
                 };
             }
             LrnShape sh = ((LayerSpec.Lrn) spec).shape(batch);
@@ -247,9 +258,13 @@ final class VectorPrograms {
                 }
                 case LayerSpec.Lrn l -> {
                     LrnShape sh = l.shape(batch);
-                    MemorySegment scratch = arena.allocate(team.size() * LrnVec.scratchFloats(sh) * Float.BYTES, 64);
+                    MemorySegment[] scratch = perMember(arena.allocate(team.size() * LrnVec.scratchFloats(sh) * Float.BYTES, 64),
+                            LrnVec.scratchFloats(sh));
+                    int units = LrnVec.units(sh);
                     return new Step(li) {
-                        @Override public void run(int m, int ms) { LrnVec.forward(out, outL, in, inL, sh, scratch, m, ms); }
+                        @Override public void run(int m, int ms) {
+                            LrnVec.forwardUnits(out, outL, in, inL, sh, scratch[m], ThreadTeam.from(units, m, ms), ThreadTeam.from(units, m + 1, ms));
+                        }
                     };
                 }
                 case LayerSpec.Linear l -> {
