@@ -38,6 +38,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * recomputes whole pixels of its own chunk.
  */
 public final class ConvVec {
+    static { Preload.classes(); } // before anything here gets hot: see Preload
     static final int L = ConvTiles.L;
     /** Pixels per work unit: a multiple of the tile heights 4, 6 and 8 (40 with 5-pixel tiles); an image's last unit takes the rest. */
     static final int CHUNK = 48;

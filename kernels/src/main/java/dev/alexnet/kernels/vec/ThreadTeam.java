@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * its threads, and {@link #close} ends them.
  */
 public final class ThreadTeam implements AutoCloseable {
+    static { Preload.classes(); } // before anything here gets hot: see Preload
     /** A data-parallel step: member {@code member} of {@code members} does its share. */
     public interface Task {
         void run(int member, int members);
