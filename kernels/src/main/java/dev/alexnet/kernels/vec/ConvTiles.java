@@ -28,8 +28,9 @@ import java.nio.ByteOrder;
  * first, the 6x4 inner loop came out with 12-16 of its 24 accumulators spilled to the stack, or lost its
  * hoisted range checks after a predicate trap; the whole network's steady state moved between 400 and
  * 1200 ms from one fresh JVM to the next (dumps of the compiled loops, 2026-11-23). With flat loops
- * the panel kernels came out the same in every run checked (5x4: 37 instructions per step, 20 FMAs,
- * bounds checks hoisted, no accumulator on the stack). The table kernels keep one bounds check per
+ * the panel kernels came out the same in every benchmark JVM checked (5x4: 37 instructions per step,
+ * 20 FMAs, bounds checks hoisted, no accumulator on the stack); a heap segment in the JDK accessors'
+ * shared type profile still turns them into 230+ instructions (bench/RESULTS.md, "Still open"). The table kernels keep one bounds check per
  * broadcast in the loop (the offsets come from a table) and stayed less predictable: 4x6 came out at 70
  * instructions per 24 FMAs every time, but 6x4 at 82 in two runs and 212 in a third. So only conv1,
  * whose 33-float runs make packing cost more than it saves, reads through the table (with 4x6 tiles).
