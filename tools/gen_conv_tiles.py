@@ -1,8 +1,7 @@
 import sys
 # Usage (reproduces kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java byte for byte):
-#   python3 tools/gen_conv_tiles.py 6x4 5x4 4x4 4x6 6x3 8x2 8x1 > kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java
-# Generates ConvTiles.java: tile kernels kMRxNB.
-SHAPES=[(6,4),(8,3),(4,6),(8,2),(8,1),(4,4),(12,2),(4,5)]
+#   python3 tools/gen_conv_tiles.py 6x4 5x4 4x4 4x6:table 6x3 8x2 8x1 > kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java
+# Generates ConvTiles.java: tile kernels kMRxNB (offset table) and pMRxNB (packed panel).
 hdr='''package dev.alexnet.kernels.vec;
 
 import jdk.incubator.vector.FloatVector;
@@ -57,20 +56,23 @@ final class ConvTiles {
         if (lanes >= L) v.intoMemorySegment(out, off, NO);
         else if (lanes > 0) v.intoMemorySegment(out, off, NO, S.indexInRange(0, lanes));
     }
-
-    static FloatVector load(MemorySegment in, long off, int lanes) {
-        if (lanes >= L) return FloatVector.fromMemorySegment(S, in, off, NO);
-        return FloatVector.fromMemorySegment(S, in, off, NO, S.indexInRange(0, lanes));
-    }
 '''
-def kernel(mr,nb):
+def kernel(mr,nb,panel):
+    """kMRxNB reads the input through the offset table; pMRxNB (panel=True) reads a packed panel."""
     o=[]
-    o.append(f'''
+    if panel:
+        o.append(f'''
+    /** {mr} pixels x {nb} vectors of output channels from a packed panel: {mr*nb} accumulators. */
+    static void p{mr}x{nb}(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
+                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
+        for i in range(mr): o.append(f'        long a{i} = pb + {i} * ps;')
+    else:
+        o.append(f'''
     /** {mr} pixels x {nb} vectors of output channels: {mr*nb} accumulators. */
     static void k{mr}x{nb}(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
-    for i in range(mr): o.append(f'        long a{i} = a + pix[m + {i}] * 4L;')
+        for i in range(mr): o.append(f'        long a{i} = a + pix[m + {i}] * 4L;')
     for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
     o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
     for i in range(mr):
@@ -79,12 +81,17 @@ def kernel(mr,nb):
             msk=', lm' if j==nb-1 else ''
             parts.append(f'c{i}_{j} = FloatVector.fromMemorySegment(S, src, s{i} + {j} * VB, NO{msk})')
         o.append('        FloatVector '+', '.join(parts)+';')
-    o.append('        for (int j = j0; j < j1; j++) {')
-    o.append('            long xj = xoff[j] * 4L;')
+    if panel:
+        o.append('        for (int j = 0; j < n; j++) {')
+        o.append('            long xj = j * 4L;')
+    else:
+        o.append('        for (int j = j0; j < j1; j++) {')
+        o.append('            long xj = xoff[j] * 4L;')
     o.append(f'            long wj = wo + j * ({nb} * VB);')
     for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, w, wj + {k} * VB, NO);')
+    seg='p' if panel else 'in'
     for i in range(mr):
-        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, in.get(F, a{i} + xj));')
+        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, {seg}.get(F, a{i} + xj));')
         o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
     o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')
@@ -96,37 +103,6 @@ def kernel(mr,nb):
     o.append('    }')
     return '\n'.join(o)
 
-def panel_kernel(mr,nb):
-    o=[]
-    o.append(f'''
-    /** {mr} pixels x {nb} vectors of output channels from a packed panel: {mr*nb} accumulators. */
-    static void p{mr}x{nb}(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
-    for i in range(mr): o.append(f'        long a{i} = pb + {i} * ps;')
-    for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
-    o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
-    for i in range(mr):
-        parts=[]
-        for j in range(nb):
-            msk=', lm' if j==nb-1 else ''
-            parts.append(f'c{i}_{j} = FloatVector.fromMemorySegment(S, src, s{i} + {j} * VB, NO{msk})')
-        o.append('        FloatVector '+', '.join(parts)+';')
-    o.append('        for (int j = 0; j < n; j++) {')
-    o.append('            long xj = j * 4L;')
-    o.append(f'            long wj = wo + j * ({nb} * VB);')
-    for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, w, wj + {k} * VB, NO);')
-    for i in range(mr):
-        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, p.get(F, a{i} + xj));')
-        o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
-    o.append('        }')
-    o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')
-    for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
-    for i in range(mr):
-        for k in range(nb):
-            msk=', lm' if k==nb-1 else ''
-            o.append(f'        c{i}_{k}.max(lo).intoMemorySegment(out, o{i} + {k} * VB, NO{msk});')
-    o.append('    }')
-    return '\n'.join(o)
 tail='''
     /**
      * One pixel, one vector of a tile whose packed weights interleave {@code nb} vectors: the fallback
@@ -143,5 +119,11 @@ tail='''
     }
 }
 '''
-shapes=[tuple(map(int,s.split('x'))) for s in sys.argv[1:]] if len(sys.argv)>1 else SHAPES
-print(hdr+''.join(kernel(mr,nb)+panel_kernel(mr,nb) for mr,nb in shapes)+tail)
+# MRxNB: both variants; MRxNB:table: the offset-table kernel only (the panel path uses at most 4 vectors)
+out=[]
+for arg in sys.argv[1:] or '6x4 5x4 4x4 4x6:table 6x3 8x2 8x1'.split():
+    shape, _, only = arg.partition(':')
+    mr, nb = map(int, shape.split('x'))
+    out.append(kernel(mr, nb, False))
+    if only != 'table': out.append(kernel(mr, nb, True))
+print(hdr+''.join(out)+tail)

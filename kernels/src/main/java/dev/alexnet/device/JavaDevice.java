@@ -18,7 +18,6 @@ import java.util.List;
  * {@link Kernels#VECTOR} runs the Vector API kernels on {@code threads} threads.
  */
 public final class JavaDevice implements Device {
-    static { dev.alexnet.kernels.vec.Preload.classes(); } // before any kernel gets hot: see Preload
     public enum Kernels { REFERENCE, VECTOR }
 
     private final int threads;

@@ -108,13 +108,6 @@ final class VectorPrograms {
             return a != null && b != null && a.c() == b.c() && a.h() == b.h() && a.w() == b.w();
         }
 
-        /** Each team member's slice of a scratch buffer, cut once here: a slice made per run is an allocation. */
-        private MemorySegment[] perMember(MemorySegment scratch, long floatsPerMember) {
-            MemorySegment[] slices = new MemorySegment[team.size()];
-            for (int m = 0; m < slices.length; m++) slices[m] = scratch.asSlice(m * floatsPerMember * Float.BYTES, floatsPerMember * Float.BYTES);
-            return slices;
-        }
-
         private MemorySegment buffer(long floatsPerImage) {
             return arena.allocate(batch * floatsPerImage * Float.BYTES, 64);
         }
@@ -210,14 +203,9 @@ final class VectorPrograms {
         private Step nchwStep(int li, LayerSpec spec) {
             if (spec instanceof LayerSpec.MaxPool p) {
                 PoolShape sh = p.shape(batch);
-                MemorySegment scratch = arena.allocate(team.size() * NchwPoolLrn.poolScratchFloats(sh) * Float.BYTES, 64);
-                NchwPoolLrn.initPoolScratch(scratch);
-                MemorySegment[] rows = perMember(scratch, NchwPoolLrn.poolScratchFloats(sh));
-                int units = NchwPoolLrn.poolUnits(sh);
+                MemorySegment[] rows = NchwPoolLrn.poolScratch(arena, sh, team.size());
                 return new Step(li) {
-                    @Override public void run(int m, int ms) {
-                        NchwPoolLrn.poolUnits(out, in, sh, rows[m], ThreadTeam.from(units, m, ms), ThreadTeam.from(units, m + 1, ms));
-                    }
+                    @Override public void run(int m, int ms) { NchwPoolLrn.pool(out, in, sh, rows, m, ms); }
                 };
             }
             LrnShape sh = ((LayerSpec.Lrn) spec).shape(batch);
@@ -258,13 +246,9 @@ final class VectorPrograms {
                 }
                 case LayerSpec.Lrn l -> {
                     LrnShape sh = l.shape(batch);
-                    MemorySegment[] scratch = perMember(arena.allocate(team.size() * LrnVec.scratchFloats(sh) * Float.BYTES, 64),
-                            LrnVec.scratchFloats(sh));
-                    int units = LrnVec.units(sh);
+                    MemorySegment[] scratch = LrnVec.scratch(arena, sh, team.size());
                     return new Step(li) {
-                        @Override public void run(int m, int ms) {
-                            LrnVec.forwardUnits(out, outL, in, inL, sh, scratch[m], ThreadTeam.from(units, m, ms), ThreadTeam.from(units, m + 1, ms));
-                        }
+                        @Override public void run(int m, int ms) { LrnVec.forward(out, outL, in, inL, sh, scratch, m, ms); }
                     };
                 }
                 case LayerSpec.Linear l -> {

@@ -233,7 +233,7 @@ public final class KernelGflops {
         try (Arena arena = Arena.ofShared()) {
             Nhwc l = Nhwc.of(96, 27, 27);
             MemorySegment in = arena.allocate(n * l.imageFloats() * 4, 64), out = arena.allocate(n * l.imageFloats() * 4, 64);
-            MemorySegment scratch = arena.allocate(team.size() * LrnVec.scratchFloats(s) * 4, 64);
+            MemorySegment[] scratch = LrnVec.scratch(arena, s, team.size());
             fill(in, 6, 4f);
             ThreadTeam.Task task = (m, ms) -> LrnVec.forward(out, l, in, l, s, scratch, m, ms);
             double sec = time("lrn1 b" + n + " t" + team.size(), reps, () -> team.run(task));

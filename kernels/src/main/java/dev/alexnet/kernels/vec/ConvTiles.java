@@ -53,11 +53,6 @@ final class ConvTiles {
         else if (lanes > 0) v.intoMemorySegment(out, off, NO, S.indexInRange(0, lanes));
     }
 
-    static FloatVector load(MemorySegment in, long off, int lanes) {
-        if (lanes >= L) return FloatVector.fromMemorySegment(S, in, off, NO);
-        return FloatVector.fromMemorySegment(S, in, off, NO, S.indexInRange(0, lanes));
-    }
-
     /** 6 pixels x 4 vectors of output channels: 24 accumulators. */
     static void k6x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
@@ -478,70 +473,6 @@ final class ConvTiles {
             FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3); c2_4 = w4.fma(v2, c2_4); c2_5 = w5.fma(v2, c2_5);
             FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
-            c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3); c3_4 = w4.fma(v3, c3_4); c3_5 = w5.fma(v3, c3_5);
-        }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO);
-        c0_4.max(lo).intoMemorySegment(out, o0 + 4 * VB, NO);
-        c0_5.max(lo).intoMemorySegment(out, o0 + 5 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO);
-        c1_4.max(lo).intoMemorySegment(out, o1 + 4 * VB, NO);
-        c1_5.max(lo).intoMemorySegment(out, o1 + 5 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO);
-        c2_4.max(lo).intoMemorySegment(out, o2 + 4 * VB, NO);
-        c2_5.max(lo).intoMemorySegment(out, o2 + 5 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO);
-        c3_4.max(lo).intoMemorySegment(out, o3 + 4 * VB, NO);
-        c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
-    }
-    /** 4 pixels x 6 vectors of output channels from a packed panel: 24 accumulators. */
-    static void p4x6(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wo + j * (6 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector w4 = FloatVector.fromMemorySegment(S, w, wj + 4 * VB, NO);
-            FloatVector w5 = FloatVector.fromMemorySegment(S, w, wj + 5 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
-            c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3); c0_4 = w4.fma(v0, c0_4); c0_5 = w5.fma(v0, c0_5);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
-            c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3); c1_4 = w4.fma(v1, c1_4); c1_5 = w5.fma(v1, c1_5);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
-            c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3); c2_4 = w4.fma(v2, c2_4); c2_5 = w5.fma(v2, c2_5);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3); c3_4 = w4.fma(v3, c3_4); c3_5 = w5.fma(v3, c3_5);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled

@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
@@ -39,13 +40,23 @@ public final class LrnVec {
         return 2L * (s.c() / s.channelGroups() + 2L * (s.params().size() / 2)) + 2L * L;
     }
 
-    /** @param scratch per-thread scratch, {@code members * scratchFloats(s)} floats, zeroed once by its allocator */
-    public static void forward(MemorySegment out, Nhwc outL, MemorySegment in, Nhwc inL, LrnShape s, MemorySegment scratch,
+    /**
+     * One zeroed scratch region of {@link #scratchFloats} per team member, cut once here: a slice cut on
+     * every call would be an allocation per run.
+     */
+    public static MemorySegment[] scratch(Arena arena, LrnShape s, int members) {
+        long bytes = scratchFloats(s) * Float.BYTES;
+        MemorySegment all = arena.allocate(members * bytes, 64);
+        MemorySegment[] slices = new MemorySegment[members];
+        for (int m = 0; m < members; m++) slices[m] = all.asSlice(m * bytes, bytes);
+        return slices;
+    }
+
+    /** @param scratch from {@link #scratch}, one region per member */
+    public static void forward(MemorySegment out, Nhwc outL, MemorySegment in, Nhwc inL, LrnShape s, MemorySegment[] scratch,
                                int member, int members) {
         int units = units(s);
-        long sf = scratchFloats(s) * Float.BYTES;
-        forwardUnits(out, outL, in, inL, s, scratch.asSlice(member * sf, sf),
-                ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
+        forwardUnits(out, outL, in, inL, s, scratch[member], ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
     }
 
     public static void forwardUnits(MemorySegment out, Nhwc outL, MemorySegment in, Nhwc inL, LrnShape s, MemorySegment scratch,

@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
@@ -25,7 +26,7 @@ import java.nio.ByteOrder;
  * narrow planes (Q < L: pool2, pool5) take one masked chunk per row and carry row 2p + 2 to the next output
  * row, with one-vector permutes when 2Q + 1 <= L (pool5's 13 columns). Other shapes (and the last planes of the input, where whole-vector reads would
  * pass its end): the lane-wise max of the window's rows into a per-thread scratch row framed by -inf
- * ({@link #poolScratchFloats}, filled once by {@link #initPoolScratch}), then the horizontal max from it:
+ * ({@link #poolScratchFloats}, filled once by {@link #poolScratch}), then the horizontal max from it:
  * stride 1 directly, stride 2 by even-lane permutes, other strides lane by lane. Exact. Work units:
  * (image, channel) planes.
  *
@@ -60,15 +61,23 @@ public final class NchwPoolLrn {
     /** Scratch floats per thread: one row framed by pad + 2L on either side. */
     public static long poolScratchFloats(PoolShape s) { return s.w() + 2L * s.pad() + 4L * L + s.kernel(); }
 
-    /** Fills every thread's scratch with -inf (once, when the program is compiled). */
-    public static void initPoolScratch(MemorySegment scratch) {
-        Reorders.fill(scratch, 0, scratch.byteSize() / Float.BYTES, Float.NEGATIVE_INFINITY);
+    /**
+     * One scratch row of {@link #poolScratchFloats} per team member, filled with -inf and cut once here
+     * (when the program is compiled): a slice cut on every call would be an allocation per run.
+     */
+    public static MemorySegment[] poolScratch(Arena arena, PoolShape s, int members) {
+        long bytes = poolScratchFloats(s) * Float.BYTES;
+        MemorySegment all = arena.allocate(members * bytes, 64);
+        Reorders.fill(all, 0, all.byteSize() / Float.BYTES, Float.NEGATIVE_INFINITY);
+        MemorySegment[] rows = new MemorySegment[members];
+        for (int m = 0; m < members; m++) rows[m] = all.asSlice(m * bytes, bytes);
+        return rows;
     }
 
-    public static void pool(MemorySegment out, MemorySegment in, PoolShape s, MemorySegment scratch, int member, int members) {
+    /** @param rows from {@link #poolScratch}, one per member */
+    public static void pool(MemorySegment out, MemorySegment in, PoolShape s, MemorySegment[] rows, int member, int members) {
         int units = poolUnits(s);
-        long sf = poolScratchFloats(s) * Float.BYTES;
-        poolUnits(out, in, s, scratch.asSlice(member * sf, sf), ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
+        poolUnits(out, in, s, rows[member], ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
     }
 
     /** (image, channel) planes [u0, u1). */
