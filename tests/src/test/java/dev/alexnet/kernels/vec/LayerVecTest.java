@@ -7,11 +7,9 @@ import dev.alexnet.kernels.ConvShape;
 import dev.alexnet.kernels.LinearShape;
 import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.kernels.LrnShape;
-import dev.alexnet.kernels.PoolShape;
 import dev.alexnet.kernels.ref.ConvRef;
 import dev.alexnet.kernels.ref.LinearRef;
 import dev.alexnet.kernels.ref.LrnRef;
-import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +21,7 @@ import java.util.Random;
 import static dev.alexnet.kernels.vec.VecTestSupport.U;
 import static dev.alexnet.kernels.vec.VecTestSupport.abs;
 import static dev.alexnet.kernels.vec.VecTestSupport.assertClose;
+import static dev.alexnet.kernels.vec.VecTestSupport.checkPool;
 import static dev.alexnet.kernels.vec.VecTestSupport.random;
 import static dev.alexnet.kernels.vec.VecTestSupport.runDevice;
 import static dev.alexnet.kernels.vec.VecTestSupport.scaled;
@@ -166,17 +165,6 @@ class LayerVecTest {
             checkPool(rnd, n, c, h, w, kernel, stride, pad, 1 + (i & 1));
         }
         checkPool(rnd, 1, 96, 55, 55, 3, 2, 0, 2); // pool1
-    }
-
-    private static void checkPool(Random rnd, int n, int c, int h, int w, int kernel, int stride, int pad, int threads) {
-        try (Arena arena = Arena.ofShared()) {
-            LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
-            PoolShape s = spec.shape(n);
-            Tensor x = random(arena, rnd, 1f, n, c, h, w);
-            MemorySegment want = arena.allocate(s.outputSize() * 4);
-            MaxPoolRef.forward(want, x.data(), s);
-            assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT), runDevice(VEC, threads, List.of(Layer.of(spec)), n, x.data()), null);
-        }
     }
 
     /**

@@ -18,6 +18,7 @@ import java.util.Random;
 import static dev.alexnet.device.JavaDevice.Kernels.VECTOR;
 import static dev.alexnet.kernels.vec.VecTestSupport.U;
 import static dev.alexnet.kernels.vec.VecTestSupport.assertClose;
+import static dev.alexnet.kernels.vec.VecTestSupport.checkPool;
 import static dev.alexnet.kernels.vec.VecTestSupport.random;
 import static dev.alexnet.kernels.vec.VecTestSupport.runDevice;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -108,14 +109,7 @@ class MemoryBoundVecTest {
             int pad = rnd.nextInt(kernel / 2 + 1);
             int c = pick(rnd, 1, 3, 13, 17, 96), h = kernel + rnd.nextInt(15), w = kernel + rnd.nextInt(pick(rnd, 5, 20, 60));
             int n = pick(rnd, 1, 2, 3), threads = 1 + (i & 1);
-            try (Arena arena = Arena.ofShared()) {
-                LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
-                PoolShape s = spec.shape(n);
-                Tensor x = random(arena, rnd, 1f, n, c, h, w);
-                MemorySegment want = arena.allocate(s.outputSize() * 4);
-                MaxPoolRef.forward(want, x.data(), s);
-                assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT), runDevice(VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), null);
-            }
+            checkPool(rnd, n, c, h, w, kernel, stride, pad, threads);
         }
     }
 
@@ -156,14 +150,7 @@ class MemoryBoundVecTest {
         Random rnd = new Random(37);
         for (int w = 3; w <= 70; w++) {
             int h = 3 + rnd.nextInt(14), c = pick(rnd, 2, 5, 8), n = pick(rnd, 1, 2), threads = 1 + (w & 1);
-            try (Arena arena = Arena.ofShared()) {
-                LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, 3, 2, 0);
-                PoolShape s = spec.shape(n);
-                Tensor x = random(arena, rnd, 1f, n, c, h, w);
-                MemorySegment want = arena.allocate(s.outputSize() * 4);
-                MaxPoolRef.forward(want, x.data(), s);
-                assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT), runDevice(VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), null);
-            }
+            checkPool(rnd, n, c, h, w, 3, 2, 0, threads);
         }
     }
 

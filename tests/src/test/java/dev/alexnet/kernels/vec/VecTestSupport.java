@@ -2,7 +2,10 @@ package dev.alexnet.kernels.vec;
 
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.Program;
+import dev.alexnet.kernels.PoolShape;
+import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -69,6 +72,19 @@ final class VecTestSupport {
         double[] t = new double[magnitude.length];
         for (int i = 0; i < t.length; i++) t[i] = factor * magnitude[i];
         return t;
+    }
+
+    /** Max pooling as a one-layer vector program against {@link MaxPoolRef}: exact (max does not round). */
+    static void checkPool(Random rnd, int n, int c, int h, int w, int kernel, int stride, int pad, int threads) {
+        try (Arena arena = Arena.ofShared()) {
+            LayerSpec.MaxPool spec = new LayerSpec.MaxPool("pool", c, h, w, kernel, stride, pad);
+            PoolShape s = spec.shape(n);
+            Tensor x = random(arena, rnd, 1f, n, c, h, w);
+            MemorySegment want = arena.allocate(s.outputSize() * 4);
+            MaxPoolRef.forward(want, x.data(), s);
+            assertClose(s + " threads=" + threads, want.toArray(JAVA_FLOAT),
+                    runDevice(JavaDevice.Kernels.VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), null);
+        }
     }
 
     static MemorySegment segment(Arena arena, float[] v) {
