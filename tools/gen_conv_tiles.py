@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 /**
  * The register-tiled micro-kernels of {@link ConvVec}, one small method per tile shape so that C1 and C2
@@ -50,6 +51,30 @@ final class ConvTiles {
     static final long VB = (long) L * Float.BYTES;
     static final ByteOrder NO = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /**
+     * The whole address space as one segment: the inner loops read the panel, the input and the weights
+     * through this constant, at absolute addresses, after {@link #address} has checked each range once at
+     * entry. Why: through the caller's segments, each access carries the JDK's session, bounds and alignment
+     * checks, and whether C2 hoists them out of the loop depends on the JDK accessors' type and branch
+     * profiles, which every segment access in the JVM shares. In {@code compare} JVMs (oneDNN's confined
+     * arenas, the reference kernels) a profiled loop predicate failed, C2 recompiled without it, and the 5x4
+     * loop came out at 238 instructions per step instead of 37 (conv2 and conv3 2.5x slower). Through a
+     * constant segment the checks fold away whatever the profile says.
+     */
+    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /**
+     * The absolute address of {@code s} at {@code off}, after checking what the loops then no longer check:
+     * {@code s} is native and alive and {@code [off, off + len)} lies inside it.
+     */
+    static long address(MemorySegment s, long off, long len) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException("the convolution kernels read native memory only, not a heap segment: allocate tensors from an Arena");
+        }
+        if (!s.scope().isAlive()) throw new IllegalStateException("the segment's arena is already closed");
+        Objects.checkFromIndexSize(off, len, s.byteSize());
+        return s.address() + off;
+    }
 
     /** Stores {@code v}, or its first {@code lanes} lanes when fewer than L (none when {@code lanes <= 0}). */
     static void store(FloatVector v, MemorySegment out, long off, int lanes) {
@@ -65,14 +90,18 @@ def kernel(mr,nb,panel):
     /** {mr} pixels x {nb} vectors of output channels from a packed panel: {mr*nb} accumulators. */
     static void p{mr}x{nb}(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
-        for i in range(mr): o.append(f'        long a{i} = pb + {i} * ps;')
+        o.append(f'        long pa = address(p, pb, {mr - 1} * ps + n * 4L), wa = address(w, wo, n * ({nb} * VB));')
+        for i in range(mr): o.append(f'        long a{i} = pa + {i} * ps;')
     else:
         o.append(f'''
     /** {mr} pixels x {nb} vectors of output channels: {mr*nb} accumulators. */
     static void k{mr}x{nb}(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
-        for i in range(mr): o.append(f'        long a{i} = a + pix[m + {i}] * 4L;')
+        o.append('        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read')
+        o.append('        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;')
+        o.append(f'        long wa = address(w, wo + j0 * ({nb} * VB), (j1 - j0) * ({nb} * VB)) - j0 * ({nb} * VB);')
+        for i in range(mr): o.append(f'        long a{i} = address(in, a + pix[m + {i}] * 4L + lo0, span) - lo0;')
     for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
     o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
     for i in range(mr):
@@ -87,11 +116,10 @@ def kernel(mr,nb,panel):
     else:
         o.append('        for (int j = j0; j < j1; j++) {')
         o.append('            long xj = xoff[j] * 4L;')
-    o.append(f'            long wj = wo + j * ({nb} * VB);')
-    for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, w, wj + {k} * VB, NO);')
-    seg='p' if panel else 'in'
+    o.append(f'            long wj = wa + j * ({nb} * VB);')
+    for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, ALL, wj + {k} * VB, NO);')
     for i in range(mr):
-        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, {seg}.get(F, a{i} + xj));')
+        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, a{i} + xj));')
         o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
     o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')

@@ -108,8 +108,11 @@ public final class Tensor {
         MemorySegment.copy(src.data, 0, data, 0, data.byteSize());
     }
 
+    /** A copy of the values (copied straight into the array: no heap segment, see {@code kernels.vec.Preload}). */
     public float[] toArray() {
-        return data.toArray(F32);
+        float[] out = new float[Math.toIntExact(data.byteSize() / Float.BYTES)];
+        MemorySegment.copy(data, F32, 0, out, 0, out.length);
+        return out;
     }
 
     @Override

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 /**
  * The register-tiled micro-kernels of {@link ConvVec}, one small method per tile shape so that C1 and C2
@@ -46,6 +47,30 @@ final class ConvTiles {
     static final long VB = (long) L * Float.BYTES;
     static final ByteOrder NO = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /**
+     * The whole address space as one segment: the inner loops read the panel, the input and the weights
+     * through this constant, at absolute addresses, after {@link #address} has checked each range once at
+     * entry. Why: through the caller's segments, each access carries the JDK's session, bounds and alignment
+     * checks, and whether C2 hoists them out of the loop depends on the JDK accessors' type and branch
+     * profiles, which every segment access in the JVM shares. In {@code compare} JVMs (oneDNN's confined
+     * arenas, the reference kernels) a profiled loop predicate failed, C2 recompiled without it, and the 5x4
+     * loop came out at 238 instructions per step instead of 37 (conv2 and conv3 2.5x slower). Through a
+     * constant segment the checks fold away whatever the profile says.
+     */
+    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /**
+     * The absolute address of {@code s} at {@code off}, after checking what the loops then no longer check:
+     * {@code s} is native and alive and {@code [off, off + len)} lies inside it.
+     */
+    static long address(MemorySegment s, long off, long len) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException("the convolution kernels read native memory only, not a heap segment: allocate tensors from an Arena");
+        }
+        if (!s.scope().isAlive()) throw new IllegalStateException("the segment's arena is already closed");
+        Objects.checkFromIndexSize(off, len, s.byteSize());
+        return s.address() + off;
+    }
 
     /** Stores {@code v}, or its first {@code lanes} lanes when fewer than L (none when {@code lanes <= 0}). */
     static void store(FloatVector v, MemorySegment out, long off, int lanes) {
@@ -57,12 +82,15 @@ final class ConvTiles {
     static void k6x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
-        long a4 = a + pix[m + 4] * 4L;
-        long a5 = a + pix[m + 5] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
+        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -78,22 +106,22 @@ final class ConvTiles {
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (4 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
-            FloatVector v4 = FloatVector.broadcast(S, in.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
-            FloatVector v5 = FloatVector.broadcast(S, in.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -131,12 +159,13 @@ final class ConvTiles {
     /** 6 pixels x 4 vectors of output channels from a packed panel: 24 accumulators. */
     static void p6x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
-        long a4 = pb + 4 * ps;
-        long a5 = pb + 5 * ps;
+        long pa = address(p, pb, 5 * ps + n * 4L), wa = address(w, wo, n * (4 * VB));
+        long a0 = pa + 0 * ps;
+        long a1 = pa + 1 * ps;
+        long a2 = pa + 2 * ps;
+        long a3 = pa + 3 * ps;
+        long a4 = pa + 4 * ps;
+        long a5 = pa + 5 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -152,22 +181,22 @@ final class ConvTiles {
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
-            long wj = wo + j * (4 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            long wj = wa + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
-            FloatVector v4 = FloatVector.broadcast(S, p.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
-            FloatVector v5 = FloatVector.broadcast(S, p.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -206,11 +235,14 @@ final class ConvTiles {
     static void k5x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
-        long a4 = a + pix[m + 4] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -224,20 +256,20 @@ final class ConvTiles {
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (4 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
-            FloatVector v4 = FloatVector.broadcast(S, in.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -270,11 +302,12 @@ final class ConvTiles {
     /** 5 pixels x 4 vectors of output channels from a packed panel: 20 accumulators. */
     static void p5x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
-        long a4 = pb + 4 * ps;
+        long pa = address(p, pb, 4 * ps + n * 4L), wa = address(w, wo, n * (4 * VB));
+        long a0 = pa + 0 * ps;
+        long a1 = pa + 1 * ps;
+        long a2 = pa + 2 * ps;
+        long a3 = pa + 3 * ps;
+        long a4 = pa + 4 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -288,20 +321,20 @@ final class ConvTiles {
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
-            long wj = wo + j * (4 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            long wj = wa + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
-            FloatVector v4 = FloatVector.broadcast(S, p.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -335,10 +368,13 @@ final class ConvTiles {
     static void k4x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -350,18 +386,18 @@ final class ConvTiles {
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (4 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -389,10 +425,11 @@ final class ConvTiles {
     /** 4 pixels x 4 vectors of output channels from a packed panel: 16 accumulators. */
     static void p4x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
+        long pa = address(p, pb, 3 * ps + n * 4L), wa = address(w, wo, n * (4 * VB));
+        long a0 = pa + 0 * ps;
+        long a1 = pa + 1 * ps;
+        long a2 = pa + 2 * ps;
+        long a3 = pa + 3 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -404,18 +441,18 @@ final class ConvTiles {
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
-            long wj = wo + j * (4 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            long wj = wa + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -444,10 +481,13 @@ final class ConvTiles {
     static void k4x6(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (6 * VB), (j1 - j0) * (6 * VB)) - j0 * (6 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -459,20 +499,20 @@ final class ConvTiles {
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (6 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wj + 3 * VB, NO);
-            FloatVector w4 = FloatVector.fromMemorySegment(S, w, wj + 4 * VB, NO);
-            FloatVector w5 = FloatVector.fromMemorySegment(S, w, wj + 5 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (6 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector w4 = FloatVector.fromMemorySegment(S, ALL, wj + 4 * VB, NO);
+            FloatVector w5 = FloatVector.fromMemorySegment(S, ALL, wj + 5 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3); c0_4 = w4.fma(v0, c0_4); c0_5 = w5.fma(v0, c0_5);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3); c1_4 = w4.fma(v1, c1_4); c1_5 = w5.fma(v1, c1_5);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3); c2_4 = w4.fma(v2, c2_4); c2_5 = w5.fma(v2, c2_5);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3); c3_4 = w4.fma(v3, c3_4); c3_5 = w5.fma(v3, c3_5);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -509,12 +549,15 @@ final class ConvTiles {
     static void k6x3(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
-        long a4 = a + pix[m + 4] * 4L;
-        long a5 = a + pix[m + 5] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (3 * VB), (j1 - j0) * (3 * VB)) - j0 * (3 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
+        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -530,21 +573,21 @@ final class ConvTiles {
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (3 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (3 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2);
-            FloatVector v4 = FloatVector.broadcast(S, in.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2);
-            FloatVector v5 = FloatVector.broadcast(S, in.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -576,12 +619,13 @@ final class ConvTiles {
     /** 6 pixels x 3 vectors of output channels from a packed panel: 18 accumulators. */
     static void p6x3(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
-        long a4 = pb + 4 * ps;
-        long a5 = pb + 5 * ps;
+        long pa = address(p, pb, 5 * ps + n * 4L), wa = address(w, wo, n * (3 * VB));
+        long a0 = pa + 0 * ps;
+        long a1 = pa + 1 * ps;
+        long a2 = pa + 2 * ps;
+        long a3 = pa + 3 * ps;
+        long a4 = pa + 4 * ps;
+        long a5 = pa + 5 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -597,21 +641,21 @@ final class ConvTiles {
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
-            long wj = wo + j * (3 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wj + 2 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            long wj = wa + j * (3 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2);
-            FloatVector v4 = FloatVector.broadcast(S, p.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2);
-            FloatVector v5 = FloatVector.broadcast(S, p.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -644,14 +688,17 @@ final class ConvTiles {
     static void k8x2(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
-        long a4 = a + pix[m + 4] * 4L;
-        long a5 = a + pix[m + 5] * 4L;
-        long a6 = a + pix[m + 6] * 4L;
-        long a7 = a + pix[m + 7] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (2 * VB), (j1 - j0) * (2 * VB)) - j0 * (2 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
+        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
+        long a6 = address(in, a + pix[m + 6] * 4L + lo0, span) - lo0;
+        long a7 = address(in, a + pix[m + 7] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -671,24 +718,24 @@ final class ConvTiles {
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (2 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (2 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1);
-            FloatVector v4 = FloatVector.broadcast(S, in.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1);
-            FloatVector v5 = FloatVector.broadcast(S, in.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1);
-            FloatVector v6 = FloatVector.broadcast(S, in.get(F, a6 + xj));
+            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, a6 + xj));
             c6_0 = w0.fma(v6, c6_0); c6_1 = w1.fma(v6, c6_1);
-            FloatVector v7 = FloatVector.broadcast(S, in.get(F, a7 + xj));
+            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -720,14 +767,15 @@ final class ConvTiles {
     /** 8 pixels x 2 vectors of output channels from a packed panel: 16 accumulators. */
     static void p8x2(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
-        long a4 = pb + 4 * ps;
-        long a5 = pb + 5 * ps;
-        long a6 = pb + 6 * ps;
-        long a7 = pb + 7 * ps;
+        long pa = address(p, pb, 7 * ps + n * 4L), wa = address(w, wo, n * (2 * VB));
+        long a0 = pa + 0 * ps;
+        long a1 = pa + 1 * ps;
+        long a2 = pa + 2 * ps;
+        long a3 = pa + 3 * ps;
+        long a4 = pa + 4 * ps;
+        long a5 = pa + 5 * ps;
+        long a6 = pa + 6 * ps;
+        long a7 = pa + 7 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -747,24 +795,24 @@ final class ConvTiles {
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
-            long wj = wo + j * (2 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wj + 1 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            long wj = wa + j * (2 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1);
-            FloatVector v4 = FloatVector.broadcast(S, p.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1);
-            FloatVector v5 = FloatVector.broadcast(S, p.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1);
-            FloatVector v6 = FloatVector.broadcast(S, p.get(F, a6 + xj));
+            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, a6 + xj));
             c6_0 = w0.fma(v6, c6_0); c6_1 = w1.fma(v6, c6_1);
-            FloatVector v7 = FloatVector.broadcast(S, p.get(F, a7 + xj));
+            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -797,14 +845,17 @@ final class ConvTiles {
     static void k8x1(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
                        MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
                        MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = a + pix[m + 0] * 4L;
-        long a1 = a + pix[m + 1] * 4L;
-        long a2 = a + pix[m + 2] * 4L;
-        long a3 = a + pix[m + 3] * 4L;
-        long a4 = a + pix[m + 4] * 4L;
-        long a5 = a + pix[m + 5] * 4L;
-        long a6 = a + pix[m + 6] * 4L;
-        long a7 = a + pix[m + 7] * 4L;
+        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
+        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
+        long wa = address(w, wo + j0 * (1 * VB), (j1 - j0) * (1 * VB)) - j0 * (1 * VB);
+        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
+        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
+        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
+        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
+        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
+        long a6 = address(in, a + pix[m + 6] * 4L + lo0, span) - lo0;
+        long a7 = address(in, a + pix[m + 7] * 4L + lo0, span) - lo0;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -824,23 +875,23 @@ final class ConvTiles {
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
-            long wj = wo + j * (1 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, in.get(F, a0 + xj));
+            long wj = wa + j * (1 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0);
-            FloatVector v1 = FloatVector.broadcast(S, in.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0);
-            FloatVector v2 = FloatVector.broadcast(S, in.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0);
-            FloatVector v3 = FloatVector.broadcast(S, in.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0);
-            FloatVector v4 = FloatVector.broadcast(S, in.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0);
-            FloatVector v5 = FloatVector.broadcast(S, in.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0);
-            FloatVector v6 = FloatVector.broadcast(S, in.get(F, a6 + xj));
+            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, a6 + xj));
             c6_0 = w0.fma(v6, c6_0);
-            FloatVector v7 = FloatVector.broadcast(S, in.get(F, a7 + xj));
+            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
@@ -864,14 +915,15 @@ final class ConvTiles {
     /** 8 pixels x 1 vectors of output channels from a packed panel: 8 accumulators. */
     static void p8x1(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
                        MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long a0 = pb + 0 * ps;
-        long a1 = pb + 1 * ps;
-        long a2 = pb + 2 * ps;
-        long a3 = pb + 3 * ps;
-        long a4 = pb + 4 * ps;
-        long a5 = pb + 5 * ps;
-        long a6 = pb + 6 * ps;
-        long a7 = pb + 7 * ps;
+        long pa = address(p, pb, 7 * ps + n * 4L), wa = address(w, wo, n * (1 * VB));
+        long a0 = pa + 0 * ps;
+        long a1 = pa + 1 * ps;
+        long a2 = pa + 2 * ps;
+        long a3 = pa + 3 * ps;
+        long a4 = pa + 4 * ps;
+        long a5 = pa + 5 * ps;
+        long a6 = pa + 6 * ps;
+        long a7 = pa + 7 * ps;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -891,23 +943,23 @@ final class ConvTiles {
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO, lm);
         for (int j = 0; j < n; j++) {
             long xj = j * 4L;
-            long wj = wo + j * (1 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wj + 0 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, p.get(F, a0 + xj));
+            long wj = wa + j * (1 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             c0_0 = w0.fma(v0, c0_0);
-            FloatVector v1 = FloatVector.broadcast(S, p.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
             c1_0 = w0.fma(v1, c1_0);
-            FloatVector v2 = FloatVector.broadcast(S, p.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
             c2_0 = w0.fma(v2, c2_0);
-            FloatVector v3 = FloatVector.broadcast(S, p.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0);
-            FloatVector v4 = FloatVector.broadcast(S, p.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0);
-            FloatVector v5 = FloatVector.broadcast(S, p.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0);
-            FloatVector v6 = FloatVector.broadcast(S, p.get(F, a6 + xj));
+            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, a6 + xj));
             c6_0 = w0.fma(v6, c6_0);
-            FloatVector v7 = FloatVector.broadcast(S, p.get(F, a7 + xj));
+            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled

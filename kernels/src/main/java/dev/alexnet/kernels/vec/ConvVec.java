@@ -221,6 +221,9 @@ public final class ConvVec {
         }
         xoff = new int[Math.toIntExact(red)];
         for (int t = 0; t < runs.length; t++) for (int j = 0; j < runLen; j++) xoff[t * runLen + j] = runs[t] + j;
+        for (int j = 1; j < xoff.length; j++) { // the table kernels bound a block's reads by its first and last offsets
+            if (xoff[j] <= xoff[j - 1]) throw new IllegalStateException("window offsets not increasing at step " + j + " for " + s);
+        }
         // Blocks of at most kc steps, of equal length (conv3's 2304 steps: 2 x 1152, not 2048 + 256).
         int nBlocks = Math.toIntExact((red + tuning.kc() - 1) / tuning.kc());
         blockJ = new int[nBlocks + 1];

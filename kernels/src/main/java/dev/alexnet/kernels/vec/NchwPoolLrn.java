@@ -34,9 +34,11 @@ import java.nio.ByteOrder;
  * vectorises over pixels. Per (image, channel group, block of up to {@value #LRN_BLOCK} pixels) the
  * channels stream by: output channel c sums the squares of input rows c-2..c+2 (clipped to the group) as
  * an FMA chain straight from the input, whose block rows stay in L1/L2 while they are in the window (no
- * scratch, no second pass), then x * (k + s * sum)^-beta. For the paper's beta d^-0.75 alternates, vector
- * by vector, between 1/(sqrt(d) sqrt(sqrt(d))) on the divider and {@link Pow34} on the FMA ports, which
- * work at once (either alone is divider- or port-bound at about the same speed); POW otherwise. Row ends
+ * scratch, no second pass), then x * (k + s * sum)^-beta: for the paper's beta x / (sqrt(d) sqrt(sqrt(d))),
+ * POW otherwise. (A polynomial d^-0.75 on the integer bits of d was 0-15% faster in cache, but the Vector
+ * API's reinterpret casts, run in the interpreter before C2 compiles them, go through heap byte segments
+ * and leave those in the JDK accessors' type profile, which slows every convolution kernel compiled
+ * afterwards: see {@link Preload}. Kernels here use no reinterpret.) Row ends
  * are a last whole vector overlapping the one before; rows shorter than L use masks. Work units: (image,
  * group, block).
  */
@@ -263,7 +265,7 @@ public final class NchwPoolLrn {
         int C = s.c(), G = s.channelGroups(), cg = C / G, half = lp.size() / 2, nb = lrnBlocks(s), B = lrnBlockPixels(s);
         int hw = s.h() * s.w();
         long planeB = (long) hw * Float.BYTES;
-        boolean paper = lp.beta() == 0.75f && lp.k() >= Float.MIN_NORMAL; // Pow34 needs a normal d >= k
+        boolean paper = lp.beta() == 0.75f && lp.k() >= Float.MIN_NORMAL; // d >= k > 0: the square roots are finite
         float k = lp.k(), scale = lp.scale(), beta = lp.beta();
         for (int u = u0; u < u1; u++) {
             int blk = u % nb, ig = u / nb; // ig = img * G + g: groups are contiguous channel ranges
@@ -304,8 +306,7 @@ public final class NchwPoolLrn {
 
     /**
      * lrnPaper for the full window of five channels (the interior of every group), unrolled, two vectors
-     * per step: one takes d^-0.75 from the divider (two square roots and a divide), the other from
-     * {@link Pow34} on the FMA ports, so both units work at once.
+     * per step so the two square-root chains overlap on the divider.
      */
     private static void lrnPaper5(MemorySegment in, MemorySegment out, long cb, long planeB, int xn, float k, float scale) {
         long m2 = cb - 2 * planeB, m1 = cb - planeB, p1 = cb + planeB, p2 = cb + 2 * planeB;
@@ -319,9 +320,9 @@ public final class NchwPoolLrn {
             FloatVector w0 = FloatVector.fromMemorySegment(S, in, m2 + xb, NO), w1 = FloatVector.fromMemorySegment(S, in, m1 + xb, NO);
             FloatVector w3 = FloatVector.fromMemorySegment(S, in, p1 + xb, NO), w4 = FloatVector.fromMemorySegment(S, in, p2 + xb, NO);
             FloatVector sumB = w4.fma(w4, w3.fma(w3, b.fma(b, w1.fma(w1, w0.mul(w0)))));
-            FloatVector r = sum.fma(scale, k).sqrt();
+            FloatVector r = sum.fma(scale, k).sqrt(), rb = sumB.fma(scale, k).sqrt();
             a.div(r.mul(r.sqrt())).intoMemorySegment(out, cb + xa, NO);
-            b.mul(Pow34.invPow34(sumB.fma(scale, k))).intoMemorySegment(out, cb + xb, NO);
+            b.div(rb.mul(rb.sqrt())).intoMemorySegment(out, cb + xb, NO);
         }
     }
 

@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * native segments loaded, {@code AbstractMemorySegmentImpl} has one concrete subclass). The first heap
  * segment anywhere in the JVM ({@code MemorySegment.ofArray}, {@code toArray}, or the JDK building a
  * {@link VectorShuffle}) loads {@code HeapMemorySegmentImpl}, and C2 throws away every method compiled on
- * the old assumption; so does the first {@code IntVector} operation (LRN's {@link Pow34}). Seen in a
+ * the old assumption; so does the first {@code IntVector} operation. Seen in a
  * {@code compare} run over conv1, lrn1, pool1, conv2, conv3: 66 methods deoptimized at once when NCHW
  * pooling built its shuffles, conv kernels included, and the panel kernel recompiled at 339
  * instructions per step instead of 37. With this class, {@code -XX:+PrintCompilation} shows no kernel
@@ -29,6 +29,12 @@ import java.nio.ByteOrder;
  * checks: 249 instructions per step instead of 37 in one JMH fork in five when an earlier version read
  * them), and runs once, on a native segment, every kind of vector operation the kernels use, in the
  * interpreter, whose fallback code loads the operation classes. It costs a few milliseconds.
+ *
+ * <p>The same profile is why no kernel may use the Vector API's reinterpret casts ({@code reinterpretAs*},
+ * {@code viewAs*}, {@code REINTERPRET_*} conversions): their interpreter fallback writes the vector into a
+ * fresh heap byte segment and reads it back, before C2 compiles the caller. An LRN that took d^-0.75 from
+ * the bits of d made 15,000 of them in a {@code compare} run, and conv3 then ran at 9 ms instead of 2.5
+ * (its tile kernel compiled with the heap case in). {@code KernelBytecodeTest} keeps them out.
  */
 public final class Preload {
     private Preload() {}
@@ -45,7 +51,7 @@ public final class Preload {
         VectorSpecies<Integer> i = IntVector.SPECIES_PREFERRED;
         ByteOrder no = ByteOrder.nativeOrder();
         int unused = NchwPoolLrn.L + heap.length; // NchwPoolLrn's class initialiser builds its shuffles
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment m = arena.allocate(4L * f.length() * Float.BYTES, 64);
             long second = (long) f.length() * Float.BYTES;
             VectorMask<Float> half = f.indexInRange(0, f.length() / 2);
@@ -54,14 +60,13 @@ public final class Preload {
             FloatVector c = a.fma(b, a).max(b).min(a).mul(b).sub(a).div(b).sqrt().neg().abs();
             c = c.lanewise(VectorOperators.EXP).lanewise(VectorOperators.POW, b).blend(a, half);
             c = c.rearrange(VectorShuffle.iota(f, 0, 2, true), b).rearrange(VectorShuffle.iota(f, 1, 1, true));
-            c = c.add(Pow34.invPow34(a.add(1f)));
             c.intoMemorySegment(m, 0, no);
             c.intoMemorySegment(m, second, no, half);
             IntVector v = IntVector.fromMemorySegment(i, m, 0, no).add(1 + unused).lanewise(VectorOperators.LSHR, 1)
                     .lanewise(VectorOperators.ASHR, 1).lanewise(VectorOperators.LSHL, 1).and(3).or(4);
             v.intoMemorySegment(m, 2 * second, no);
             float sink = c.reduceLanes(VectorOperators.ADD) + c.reduceLanes(VectorOperators.MAX) + v.reduceLanes(VectorOperators.ADD)
-                    + v.reinterpretAsFloats().lane(0) + ((FloatVector) v.convert(VectorOperators.I2F, 0)).lane(0)
+                    + ((FloatVector) v.convert(VectorOperators.I2F, 0)).lane(0)
                     + (c.compare(VectorOperators.GT, a).anyTrue() ? 1 : 0);
             m.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, sink);
         }

@@ -170,8 +170,8 @@ class LayerVecTest {
     /**
      * LRN: the float window sum of n squares is within (n-1) u of exact, the fma k + scale*sum adds u,
      * so the denominator d is within (n+1) u relative; d^-beta then moves by beta (n+1) u, and the power
-     * (two correctly rounded square roots and a product, {@link Pow34} within 2.3 u (half the vectors of
-     * the NCHW path), or POW within 1 ulp = 2u) and the division or product add at most 4 u more, plus u
+     * (two correctly rounded square roots and a product, or POW within 1 ulp = 2u) and the division or
+     * product add at most 4 u more, plus u
      * for the reference's rounding to float: (beta (n+1) + 6) u |b|.
      */
     @Test

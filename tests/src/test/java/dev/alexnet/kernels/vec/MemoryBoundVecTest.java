@@ -28,9 +28,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * ({@link NchwPoolLrn}: stride 1, 2 and 3, padding, W below, at and above L, pixel blocks with tails);
  * a pool+LRN or LRN+pool program runs them channels-last ({@link MaxPoolVec}, {@link LrnVec}) between
  * the reorders. Odd C, C = 3, batch 1 to 3, 1 and 2 threads; tolerances as in {@link LayerVecTest}
- * (pooling exact; LRN (beta (size+1) + 6) u |b|: the NCHW path takes d^-0.75 for every other vector
- * from {@link Pow34}, 2.3 u by {@link #pow34Exhaustive} plus u for the product, inside the 4.5 u that the
- * square roots, product and divide are allowed).
+ * (pooling exact; LRN (beta (size+1) + 6) u |b|).
  */
 class MemoryBoundVecTest {
     private static int pick(Random r, int... v) { return v[r.nextInt(v.length)]; }
@@ -111,33 +109,6 @@ class MemoryBoundVecTest {
             int n = pick(rnd, 1, 2, 3), threads = 1 + (i & 1);
             checkPool(rnd, n, c, h, w, kernel, stride, pad, threads);
         }
-    }
-
-    /**
-     * {@link Pow34} against Math.pow in double on every float in [1, 16): scaling d by 2^(4j) scales each
-     * intermediate by a power of two, so this period decides every normal d; the extreme binades are
-     * checked too. The bound is the one derived in Pow34's comment (2.3 u; measured 1.92 u).
-     */
-    @Test
-    void pow34Exhaustive() {
-        int L = Pow34.S.length();
-        float[] d = new float[L], y = new float[L];
-        double worst = 0;
-        int[][] ranges = {
-                {Float.floatToIntBits(1f), Float.floatToIntBits(16f)},
-                {Float.floatToIntBits(Float.MIN_NORMAL), Float.floatToIntBits(Float.MIN_NORMAL) + (1 << 22)},
-                {Float.floatToIntBits(Float.MAX_VALUE) - (1 << 22), Float.floatToIntBits(Float.MAX_VALUE) + 1}};
-        for (int[] r : ranges) {
-            for (int b = r[0]; b < r[1]; b += L) {
-                for (int l = 0; l < L; l++) d[l] = Float.intBitsToFloat(Math.min(b + l, r[1] - 1));
-                Pow34.invPow34(jdk.incubator.vector.FloatVector.fromArray(Pow34.S, d, 0)).intoArray(y, 0);
-                for (int l = 0; l < L; l++) {
-                    double want = Math.pow(d[l], -0.75);
-                    worst = Math.max(worst, Math.abs(y[l] - want) / want);
-                }
-            }
-        }
-        if (!(worst <= 2.3 * U)) throw new AssertionError("Pow34 relative error " + worst / U + " u, bound 2.3 u");
     }
 
     /**
