@@ -48,8 +48,11 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--peak-gbs", paramLabel = "GBS", description = "memory bandwidth to use instead of measuring it (with --peak-gflops)")
     Double peakGbs;
 
-    @Option(names = "--warmup-ms", defaultValue = "1000", description = "longest warm-up per case; it ends earlier once 3 runs agree within 10%% (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-ms", defaultValue = "5000", description = "longest warm-up per case; after --min-warmup-ms it ends once 3 runs agree within 10%% and their median is within 10%% of the best run (default: ${DEFAULT-VALUE})")
     long warmupMs;
+
+    @Option(names = "--min-warmup-ms", defaultValue = "500", description = "shortest warm-up per case, so that C2 compiles before steadiness is judged (default: ${DEFAULT-VALUE})")
+    long minWarmupMs;
 
     @Option(names = "--time-ms", defaultValue = "1000", description = "timed repetitions per case: at least this long ... (default: ${DEFAULT-VALUE})")
     long timeMs;
@@ -140,8 +143,9 @@ public final class CompareCommand implements Callable<Integer> {
             peak = Peak.given(threads, peakGflops, peakGbs);
         }
         Timing.Budget budget = quick
-                ? new Timing.Budget(200_000_000L, 1, 3, 0.10, 3, 300_000_000L, 2_000_000_000L, 10_000)
-                : new Timing.Budget(warmupMs * 1_000_000L, 2, 3, 0.10, minReps, timeMs * 1_000_000L, maxCaseMs * 1_000_000L, 10_000);
+                ? new Timing.Budget(0, 200_000_000L, 1, 3, 0.10, 3, 300_000_000L, 2_000_000_000L, 10_000)
+                : new Timing.Budget(Math.min(minWarmupMs, warmupMs) * 1_000_000L, warmupMs * 1_000_000L, 2, 3, 0.10, minReps,
+                        timeMs * 1_000_000L, maxCaseMs * 1_000_000L, 10_000);
         CompareRunner.RefTiming rt = switch (refTiming.toLowerCase()) {
             case "oracle" -> CompareRunner.RefTiming.ORACLE;
             case "none" -> CompareRunner.RefTiming.NONE;
@@ -166,8 +170,9 @@ public final class CompareCommand implements Callable<Integer> {
         m.put("threads", c.threads());
         m.put("layers", c.layers());
         Timing.Budget b = c.budget();
+        m.put("warmup_min_ms", b.warmupMinNanos() / 1e6);
         m.put("warmup_max_ms", b.warmupMaxNanos() / 1e6);
-        m.put("steady_rule", b.steadyWindow() + " runs within " + (int) (100 * b.steadyTolerance()) + "%");
+        m.put("steady_rule", b.steadyWindow() + " runs within " + (int) (100 * b.steadyTolerance()) + "% of each other and of the best run");
         m.put("min_reps", b.minReps());
         m.put("target_ms", b.targetNanos() / 1e6);
         m.put("max_case_ms", b.hardNanos() / 1e6);

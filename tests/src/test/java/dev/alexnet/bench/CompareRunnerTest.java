@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The runner measures what it says, and a device that computes the wrong thing is reported as FAIL. */
 class CompareRunnerTest {
     /** One run per case, no warm-up: correctness of the bookkeeping, not of any timing. */
-    static final Timing.Budget ONE_REP = new Timing.Budget(0, 0, 3, 0.1, 1, 0, 60_000_000_000L, 1);
+    static final Timing.Budget ONE_REP = new Timing.Budget(0, 0, 0, 3, 0.1, 1, 0, 60_000_000_000L, 1);
 
     static CompareRunner.Config config(List<CompareRunner.Backend> backends, List<String> layers, PrintStream log) {
         return new CompareRunner.Config(backends, List.of(1), List.of(1), layers, ONE_REP,
