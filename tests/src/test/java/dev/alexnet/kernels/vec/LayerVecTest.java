@@ -13,6 +13,10 @@ import dev.alexnet.kernels.ref.LrnRef;
 import dev.alexnet.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -106,6 +110,38 @@ class LayerVecTest {
                 team.run((m, ms) -> conv.forward(out, in, m, ms));
                 Reorders.nhwcToNchw(got, out, outL, 2, 0, Reorders.units(2, outL));
                 assertClose(s.toString(), want.toArray(JAVA_FLOAT), got.toArray(JAVA_FLOAT), scaled(mag.toArray(JAVA_FLOAT), (3 * 2 * 3 + 2) * U));
+            }
+        }
+    }
+
+    /**
+     * The tile loops read through one unchecked whole-memory segment ({@code ConvTiles.ALL}), so their entry
+     * checks must refuse what the JDK's per-access checks refused: a heap input to the offset-table kernels
+     * (the panel path packs the input with checked accesses, so a heap input works there), and an input
+     * whose arena is closed (both paths).
+     */
+    @Test
+    void convRefusesHeapAndClosedInputs() {
+        ConvShape s = ConvShape.of(1, 16, 9, 9, 32, 3, 1, 1, 1);
+        Nhwc inL = new Nhwc(s.c(), s.h(), s.w(), s.padH(), s.padW()), outL = Nhwc.of(s.k(), s.p(), s.q());
+        for (int packMinRun : new int[]{Integer.MAX_VALUE, 1}) {
+            try (Arena arena = Arena.ofShared()) {
+                Tensor wt = random(arena, new Random(1), 0.5f, s.k(), s.cg(), s.r(), s.s());
+                ConvVec conv = new ConvVec(s, inL, outL, wt.data(), null, false, arena, new ConvVec.Tuning(0, 2048, packMinRun));
+                MemorySegment out = arena.allocate(outL.imageFloats() * 4, 64);
+                MemorySegment heap = MemorySegment.ofArray(new float[(int) inL.imageFloats()]);
+                if (packMinRun > 48) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> conv.forwardUnits(out, heap, 0, conv.units()));
+                    assertTrue(e.getMessage().contains("heap segment"), e.getMessage());
+                } else {
+                    out.fill((byte) 0xFF); // NaN: the run must overwrite it
+                    conv.forwardUnits(out, heap, 0, conv.units()); // zeros in, zeros out (no bias)
+                    for (long i = 0; i < outL.imageFloats(); i++) assertEquals(0f, out.getAtIndex(JAVA_FLOAT, i));
+                }
+                Arena gone = Arena.ofConfined();
+                MemorySegment closed = gone.allocate(inL.imageFloats() * 4, 64);
+                gone.close();
+                assertThrows(IllegalStateException.class, () -> conv.forwardUnits(out, closed, 0, conv.units()));
             }
         }
     }
