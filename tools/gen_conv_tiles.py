@@ -117,10 +117,18 @@ def kernel(mr,nb,panel):
         o.append('        for (int j = j0; j < j1; j++) {')
         o.append('            long xj = xoff[j] * 4L;')
     o.append(f'            long wj = wa + j * ({nb} * VB);')
-    for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, ALL, wj + {k} * VB, NO);')
-    for i in range(mr):
-        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, a{i} + xj));')
-        o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
+    if nb > mr:
+        # more weight vectors than pixels (4x6): broadcasts first, then one weight vector at a time, so at
+        # most MR broadcasts + 1 weight are live beside the accumulators (24 + 4 + 1 of 32 registers)
+        for i in range(mr): o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, a{i} + xj));')
+        for k in range(nb):
+            o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, ALL, wj + {k} * VB, NO);')
+            o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for i in range(mr)))
+    else:
+        for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, ALL, wj + {k} * VB, NO);')
+        for i in range(mr):
+            o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, a{i} + xj));')
+            o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
     o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')
     for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')

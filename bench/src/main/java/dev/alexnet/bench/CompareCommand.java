@@ -51,7 +51,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--warmup-ms", defaultValue = "5000", description = "longest warm-up per case; after --min-warmup-ms it ends once 3 runs agree within 10%% and their median is within 10%% of the best run (default: ${DEFAULT-VALUE})")
     long warmupMs;
 
-    @Option(names = "--min-warmup-ms", defaultValue = "500", description = "shortest warm-up per case, so that C2 compiles before steadiness is judged (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-warmup-ms", defaultValue = "1000", description = "shortest warm-up per case; it also waits until no JIT compilation has ended for this long (default: ${DEFAULT-VALUE})")
     long minWarmupMs;
 
     @Option(names = "--time-ms", defaultValue = "1000", description = "timed repetitions per case: at least this long ... (default: ${DEFAULT-VALUE})")
@@ -172,7 +172,7 @@ public final class CompareCommand implements Callable<Integer> {
         Timing.Budget b = c.budget();
         m.put("warmup_min_ms", b.warmupMinNanos() / 1e6);
         m.put("warmup_max_ms", b.warmupMaxNanos() / 1e6);
-        m.put("steady_rule", b.steadyWindow() + " runs within " + (int) (100 * b.steadyTolerance()) + "% of each other and of the best run");
+        m.put("steady_rule", b.steadyWindow() + " runs within " + (int) (100 * b.steadyTolerance()) + "% of each other and of the best run, no JIT compilation ended in the last warmup_min_ms");
         m.put("min_reps", b.minReps());
         m.put("target_ms", b.targetNanos() / 1e6);
         m.put("max_case_ms", b.hardNanos() / 1e6);

@@ -1,14 +1,18 @@
 package dev.alexnet.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
 /**
- * Wall-clock timing of a synchronous action: a time-boxed warm-up that stops, once its minimum time is
- * spent, when the last {@link Budget#steadyWindow} runs agree within {@link Budget#steadyTolerance} and
- * their median is within that tolerance of the fastest run seen (or when its time is up), then timed
- * repetitions until a time budget is spent and a minimum count is reached. Why both conditions: runs in
- * the interpreter, before C2 has compiled a kernel, agree with each other too (three 150 ms runs of conv1
- * once ended a 1 s warm-up as "steady", and the case was timed at 70x its compiled speed). Reports
+ * Wall-clock timing of a synchronous action: a time-boxed warm-up, then timed repetitions until a time
+ * budget is spent and a minimum count is reached. The warm-up ends when the last {@link Budget#steadyWindow}
+ * runs agree within {@link Budget#steadyTolerance}, their median is within that tolerance of the fastest
+ * run seen, and no JIT compilation has finished for {@link Budget#warmupMinNanos} (nor has the warm-up
+ * been shorter); or when its time is up. Why all three: runs in the interpreter agree with each other, and
+ * so do runs of an on-stack-replacement compile, which for the tile kernels is 10-15x slower than the
+ * method's normal compile that C2 finishes later (three 150 ms runs of conv1 once ended a 1 s warm-up as
+ * "steady", timed at 70x its compiled speed; with only the first two conditions, OSR code was timed). Reports
  * order statistics, never a mean (a single slow run from a JIT or a neighbour's process would drag it).
  *
  * <p>Not JMH: no forking, no blackholes. The action writes its result to memory the caller reads
@@ -20,7 +24,7 @@ public final class Timing {
     private Timing() {}
 
     /**
-     * @param warmupMinNanos  warm up at least this long (lets C2 compile before steadiness is judged)
+     * @param warmupMinNanos  warm up at least this long, and until no JIT compilation has ended for this long
      * @param warmupMaxNanos  stop warming up after this long even if not steady
      * @param warmupMinReps   at least this many warm-up runs (0 allowed: tests)
      * @param steadyWindow    runs that must agree to call the warm-up steady
@@ -38,9 +42,9 @@ public final class Timing {
             if (warmupMinNanos > warmupMaxNanos) throw new IllegalArgumentException("minimum warm-up longer than the maximum");
         }
 
-        /** What {@code compare} uses by default: 0.5-5 s of warm-up, then 1 s (at least 5 runs) timed. */
+        /** What {@code compare} uses by default: 1-5 s of warm-up, then 1 s (at least 5 runs) timed. */
         public static Budget defaults() {
-            return new Budget(500_000_000L, 5_000_000_000L, 2, 3, 0.10, 5, 1_000_000_000L, 6_000_000_000L, 10_000);
+            return new Budget(1_000_000_000L, 5_000_000_000L, 2, 3, 0.10, 5, 1_000_000_000L, 6_000_000_000L, 10_000);
         }
 
         /** One untimed-warm-up-free run: the oracle's own run, or a unit test. */
@@ -75,13 +79,18 @@ public final class Timing {
         int wreps = 0;
         boolean steady = false;
         long best = Long.MAX_VALUE;
-        long w0 = System.nanoTime();
+        long w0 = System.nanoTime(), quietSince = w0, jit = jitMillis();
         while (true) {
-            long spent = System.nanoTime() - w0;
-            if (wreps >= b.warmupMinReps() && ((steady && spent >= b.warmupMinNanos()) || spent >= b.warmupMaxNanos())) break;
+            long now = System.nanoTime(), spent = now - w0;
+            if (wreps >= b.warmupMinReps() && ((steady && now - quietSince >= b.warmupMinNanos()) || spent >= b.warmupMaxNanos())) break;
             long t0 = System.nanoTime();
             action.run();
             long dt = System.nanoTime() - t0;
+            long jitNow = jitMillis();
+            if (jitNow != jit) { // a compilation finished: the code just timed may be replaced
+                jit = jitNow;
+                quietSince = System.nanoTime();
+            }
             best = Math.min(best, dt);
             recent[wreps % recent.length] = dt;
             wreps++;
@@ -114,6 +123,13 @@ public final class Timing {
         }
         Arrays.sort(timed);
         return new Result(wreps, warmupNanos, steady, timed, drift);
+    }
+
+    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
+
+    /** The JIT's total compilation time so far (it moves when a compilation ends); 0 where not monitored. */
+    private static long jitMillis() {
+        return JIT != null && JIT.isCompilationTimeMonitoringSupported() ? JIT.getTotalCompilationTime() : 0;
     }
 
     /** The window's runs agree within tol of their median, and that median is within tol of the best run. */

@@ -500,20 +500,22 @@ final class ConvTiles {
         for (int j = j0; j < j1; j++) {
             long xj = xoff[j] * 4L;
             long wj = wa + j * (6 * VB);
-            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
-            FloatVector w4 = FloatVector.fromMemorySegment(S, ALL, wj + 4 * VB, NO);
-            FloatVector w5 = FloatVector.fromMemorySegment(S, ALL, wj + 5 * VB, NO);
             FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
-            c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3); c0_4 = w4.fma(v0, c0_4); c0_5 = w5.fma(v0, c0_5);
             FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
-            c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3); c1_4 = w4.fma(v1, c1_4); c1_5 = w5.fma(v1, c1_5);
             FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
-            c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3); c2_4 = w4.fma(v2, c2_4); c2_5 = w5.fma(v2, c2_5);
             FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
-            c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3); c3_4 = w4.fma(v3, c3_4); c3_5 = w5.fma(v3, c3_5);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            c0_0 = w0.fma(v0, c0_0); c1_0 = w0.fma(v1, c1_0); c2_0 = w0.fma(v2, c2_0); c3_0 = w0.fma(v3, c3_0);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            c0_1 = w1.fma(v0, c0_1); c1_1 = w1.fma(v1, c1_1); c2_1 = w1.fma(v2, c2_1); c3_1 = w1.fma(v3, c3_1);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            c0_2 = w2.fma(v0, c0_2); c1_2 = w2.fma(v1, c1_2); c2_2 = w2.fma(v2, c2_2); c3_2 = w2.fma(v3, c3_2);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            c0_3 = w3.fma(v0, c0_3); c1_3 = w3.fma(v1, c1_3); c2_3 = w3.fma(v2, c2_3); c3_3 = w3.fma(v3, c3_3);
+            FloatVector w4 = FloatVector.fromMemorySegment(S, ALL, wj + 4 * VB, NO);
+            c0_4 = w4.fma(v0, c0_4); c1_4 = w4.fma(v1, c1_4); c2_4 = w4.fma(v2, c2_4); c3_4 = w4.fma(v3, c3_4);
+            FloatVector w5 = FloatVector.fromMemorySegment(S, ALL, wj + 5 * VB, NO);
+            c0_5 = w5.fma(v0, c0_5); c1_5 = w5.fma(v1, c1_5); c2_5 = w5.fma(v2, c2_5); c3_5 = w5.fma(v3, c3_5);
         }
         // output offsets computed after the loop: fewer values live across it, fewer registers spilled
         long o0 = o + opix[m + 0] * 4L;
