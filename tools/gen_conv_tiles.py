@@ -33,12 +33,14 @@ import java.util.Objects;
  * first, the 6x4 inner loop came out with 12-16 of its 24 accumulators spilled to the stack, or lost its
  * hoisted range checks after a predicate trap; the whole network's steady state moved between 400 and
  * 1200 ms from one fresh JVM to the next (dumps of the compiled loops, 2026-11-23). With flat loops
- * the panel kernels came out the same in every benchmark JVM checked (5x4: 37 instructions per step,
- * 20 FMAs, bounds checks hoisted, no accumulator on the stack); a heap segment in the JDK accessors'
- * shared type profile still turns them into 230+ instructions (bench/RESULTS.md, "Still open"). The table kernels keep one bounds check per
- * broadcast in the loop (the offsets come from a table) and stayed less predictable: 4x6 came out at 70
- * instructions per 24 FMAs every time, but 6x4 at 82 in two runs and 212 in a third. So only conv1,
- * whose 33-float runs make packing cost more than it saves, reads through the table (with 4x6 tiles).
+ * the panel kernels came out the same in every benchmark JVM checked, but not in {@code compare} JVMs,
+ * whose other segment accesses changed the JDK accessors' shared profiles (see {@link #ALL}): now the
+ * loops read through one constant segment and come out the same there too (5x4: 37-50 instructions per
+ * step, 20 FMAs; 4x6 from the table: 69-78 per 24 FMAs; no accumulator on the stack, bench/RESULTS.md
+ * "Evening"). Without the per-load checks, which had kept loads in program order, 4x6 spilled 60 zmm
+ * moves per step, so kernels with more weight vectors than pixels load the broadcasts first and one
+ * weight vector at a time. 6x4 from the table came out at 82 or 212 instructions in earlier runs, so
+ * only conv1, whose 33-float runs make packing cost more than it saves, reads through the table.
  * Why these shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent
  * accumulators; MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers (6x4 from
  * a panel kept 2 accumulators on the stack; 8x3 spilled badly).
