@@ -35,8 +35,8 @@ import java.util.Objects;
  * step, 20 FMAs; 4x6 from the table: 69-78 per 24 FMAs; no accumulator on the stack, bench/RESULTS.md
  * "Evening"). Without the per-load checks, which had kept loads in program order, 4x6 spilled 60 zmm
  * moves per step, so kernels with more weight vectors than pixels load the broadcasts first and one
- * weight vector at a time. 6x4 from the table came out at 82 or 212 instructions in earlier runs, so
- * only conv1, whose 33-float runs make packing cost more than it saves, reads through the table.
+ * weight vector at a time. With the checks gone the table kernels (6x4: 75 instructions per 24 FMAs)
+ * are as fast as the panel ones or faster, and no AlexNet layer packs by default (ConvVec.Tuning).
  * Why these shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent
  * accumulators; MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers (6x4 from
  * a panel kept 2 accumulators on the stack; 8x3 spilled badly).

@@ -18,11 +18,11 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * on channels-last activations ({@link Nhwc}) as a direct implicit GEMM:
  * M = output pixels P*Q (per image), N = output channels K/G (per group), reduction = R*S*C/G.
  * No im2col: the weights are packed once, here in the constructor; a tile of output pixels reads its
- * windows from the padded input (whose border makes every window in range) in one of two ways, chosen
- * per layer by the length of the window's contiguous runs ({@link Tuning#packMinRun}): short runs
- * (conv1's 33 floats) through a table of per-step offsets, longer runs (conv2-5: 48, 768, 192) copied
- * first into a per-thread panel that the tile kernels then read linearly (see ConvTiles for why both
- * loops are flat and what each costs).
+ * windows from the padded input (whose border makes every window in range) through a table of per-step
+ * offsets. A second way is kept as a tuning ({@link Tuning#packMinRun}): windows whose contiguous runs are
+ * long enough are first copied into a per-thread panel that the tile kernels then read linearly; it is
+ * off by default because the table measured as fast or faster for every AlexNet layer once both read
+ * through one constant segment (see ConvTiles for why the loops are flat and what each costs).
  *
  * <p>Packed weights, per group g and channel tile (NB vectors of L output channels):
  * [run t][j][NB*L], where a run is a contiguous stretch of the input relative to a pixel's window
@@ -51,13 +51,14 @@ public final class ConvVec {
      */
     public record Tuning(int mr4, int kc, int packMinRun) {
         /**
-         * conv2-5 (runs of 48, 768, 192 floats) are packed; conv1 (33) reads the input through the table. Measured
-         * (KernelGflops ab=0:2048:1, interleaved, batch 32, one thread): packing conv1 too costs 2.3x, conv3-5 the
-         * same within 2%. conv2 from the table was 10% faster when C2 compiled its 6x4 loop well (82
-         * instructions) but 2x slower when it did not (212 instructions, one fresh JVM in three); the panel loop
-         * came out the same every time.
+         * No layer is packed by default. Measured (KernelGflops ab=0:2048:100000, the default then packing runs
+         * of 48 floats and more, interleaved rep by rep in one JVM, batch 1 and 32, 1 and 2 threads): the table
+         * was faster for conv2 by 19-23% (packing cost it a fifth of its time), conv4 by 5%, conv3 and conv5 by
+         * 0-6%; packing conv1 had cost 2.3x. Before the loops read through one constant segment the table's
+         * 6x4 loop compiled badly in one fresh JVM in three (212 instructions per step instead of 82), and the
+         * panel was the safer choice; since then 6x4 came out at 75 instructions in every JVM dumped.
          */
-        public static final int PACK_MIN_RUN = 48;
+        public static final int PACK_MIN_RUN = Integer.MAX_VALUE;
         public static final Tuning DEFAULT = new Tuning(Integer.getInteger("alexnet.conv.mr4", 0), KC,
                 Integer.getInteger("alexnet.conv.packMinRun", PACK_MIN_RUN));
 
