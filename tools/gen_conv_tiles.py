@@ -39,8 +39,12 @@ import java.util.Objects;
  * step, 20 FMAs; 4x6 from the table: 69-78 per 24 FMAs; no accumulator on the stack, bench/RESULTS.md
  * "Evening"). Without the per-load checks, which had kept loads in program order, 4x6 spilled 60 zmm
  * moves per step, so kernels with more weight vectors than pixels load the broadcasts first and one
- * weight vector at a time. With the checks gone the table kernels (6x4: 75 instructions per 24 FMAs)
- * are as fast as the panel ones or faster, and no AlexNet layer packs by default (ConvVec.Tuning).
+ * weight vector at a time. With the checks gone the table kernels are as fast as the panel ones or
+ * faster when they compile well, and conv3 and conv4 read through the table with 4x6 tiles; but 6x4 from
+ * the table still spills when C2 compiles it while its first calls have short reductions (56 zmm stack
+ * moves per step after 128-step calls, 55 GFLOP/s instead of 146), so 4-vector tiles read a panel
+ * (ConvVec.Tuning.PACK_MIN_RUN). The table loops mask their offsets below 2^62 and 2^33 so that C2 can
+ * prove every load inside {@link #ALL} (60 instructions per 24 FMAs instead of 70-75).
  * Why these shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent
  * accumulators; MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers (6x4 from
  * a panel kept 2 accumulators on the stack; 8x3 spilled badly).
@@ -69,13 +73,22 @@ final class ConvTiles {
      * The absolute address of {@code s} at {@code off}, after checking what the loops then no longer check:
      * {@code s} is native and alive and {@code [off, off + len)} lies inside it.
      */
+    /**
+     * Absolute addresses are below 2^62 on every platform the JDK runs on ({@link #address} checks); masking
+     * with this tells C2 so, and with offsets below 2^33 the bounds check of each load through {@link #ALL}
+     * folds away.
+     */
+    static final long LOW62 = (1L << 62) - 1;
+
     static long address(MemorySegment s, long off, long len) {
         if (!s.isNative()) {
             throw new IllegalArgumentException("the convolution kernels read native memory only, not a heap segment: allocate tensors from an Arena");
         }
         if (!s.scope().isAlive()) throw new IllegalStateException("the segment's arena is already closed");
         Objects.checkFromIndexSize(off, len, s.byteSize());
-        return s.address() + off;
+        long at = s.address() + off;
+        if ((at & ~LOW62) != 0) throw new IllegalStateException("address above 2^62: " + Long.toHexString(at));
+        return at;
     }
 
     /** Stores {@code v}, or its first {@code lanes} lanes when fewer than L (none when {@code lanes <= 0}). */
@@ -103,7 +116,7 @@ def kernel(mr,nb,panel):
         o.append('        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read')
         o.append('        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;')
         o.append(f'        long wa = address(w, wo + j0 * ({nb} * VB), (j1 - j0) * ({nb} * VB)) - j0 * ({nb} * VB);')
-        for i in range(mr): o.append(f'        long a{i} = address(in, a + pix[m + {i}] * 4L + lo0, span) - lo0;')
+        for i in range(mr): o.append(f'        long a{i} = (address(in, a + pix[m + {i}] * 4L + lo0, span) - lo0) & LOW62;')
     for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
     o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
     for i in range(mr):
@@ -117,7 +130,7 @@ def kernel(mr,nb,panel):
         o.append('            long xj = j * 4L;')
     else:
         o.append('        for (int j = j0; j < j1; j++) {')
-        o.append('            long xj = xoff[j] * 4L;')
+        o.append('            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load')
     o.append(f'            long wj = wa + j * ({nb} * VB);')
     if nb > mr:
         # more weight vectors than pixels (4x6): broadcasts first, then one weight vector at a time, so at

@@ -35,8 +35,12 @@ import java.util.Objects;
  * step, 20 FMAs; 4x6 from the table: 69-78 per 24 FMAs; no accumulator on the stack, bench/RESULTS.md
  * "Evening"). Without the per-load checks, which had kept loads in program order, 4x6 spilled 60 zmm
  * moves per step, so kernels with more weight vectors than pixels load the broadcasts first and one
- * weight vector at a time. With the checks gone the table kernels (6x4: 75 instructions per 24 FMAs)
- * are as fast as the panel ones or faster, and no AlexNet layer packs by default (ConvVec.Tuning).
+ * weight vector at a time. With the checks gone the table kernels are as fast as the panel ones or
+ * faster when they compile well, and conv3 and conv4 read through the table with 4x6 tiles; but 6x4 from
+ * the table still spills when C2 compiles it while its first calls have short reductions (56 zmm stack
+ * moves per step after 128-step calls, 55 GFLOP/s instead of 146), so 4-vector tiles read a panel
+ * (ConvVec.Tuning.PACK_MIN_RUN). The table loops mask their offsets below 2^62 and 2^33 so that C2 can
+ * prove every load inside {@link #ALL} (60 instructions per 24 FMAs instead of 70-75).
  * Why these shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent
  * accumulators; MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers (6x4 from
  * a panel kept 2 accumulators on the stack; 8x3 spilled badly).
@@ -65,13 +69,22 @@ final class ConvTiles {
      * The absolute address of {@code s} at {@code off}, after checking what the loops then no longer check:
      * {@code s} is native and alive and {@code [off, off + len)} lies inside it.
      */
+    /**
+     * Absolute addresses are below 2^62 on every platform the JDK runs on ({@link #address} checks); masking
+     * with this tells C2 so, and with offsets below 2^33 the bounds check of each load through {@link #ALL}
+     * folds away.
+     */
+    static final long LOW62 = (1L << 62) - 1;
+
     static long address(MemorySegment s, long off, long len) {
         if (!s.isNative()) {
             throw new IllegalArgumentException("the convolution kernels read native memory only, not a heap segment: allocate tensors from an Arena");
         }
         if (!s.scope().isAlive()) throw new IllegalStateException("the segment's arena is already closed");
         Objects.checkFromIndexSize(off, len, s.byteSize());
-        return s.address() + off;
+        long at = s.address() + off;
+        if ((at & ~LOW62) != 0) throw new IllegalStateException("address above 2^62: " + Long.toHexString(at));
+        return at;
     }
 
     /** Stores {@code v}, or its first {@code lanes} lanes when fewer than L (none when {@code lanes <= 0}). */
@@ -87,12 +100,12 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
-        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
-        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
+        long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -107,7 +120,7 @@ final class ConvTiles {
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (4 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
@@ -240,11 +253,11 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
-        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -257,7 +270,7 @@ final class ConvTiles {
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (4 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
@@ -373,10 +386,10 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -387,7 +400,7 @@ final class ConvTiles {
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (4 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
@@ -486,10 +499,10 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (6 * VB), (j1 - j0) * (6 * VB)) - j0 * (6 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -500,7 +513,7 @@ final class ConvTiles {
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (6 * VB);
             FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
             FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
@@ -556,12 +569,12 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (3 * VB), (j1 - j0) * (3 * VB)) - j0 * (3 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
-        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
-        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
+        long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -576,7 +589,7 @@ final class ConvTiles {
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO, lm);
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (3 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
@@ -695,14 +708,14 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (2 * VB), (j1 - j0) * (2 * VB)) - j0 * (2 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
-        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
-        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
-        long a6 = address(in, a + pix[m + 6] * 4L + lo0, span) - lo0;
-        long a7 = address(in, a + pix[m + 7] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
+        long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
+        long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
+        long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -721,7 +734,7 @@ final class ConvTiles {
         FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, src, s6 + 1 * VB, NO, lm);
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (2 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
@@ -852,14 +865,14 @@ final class ConvTiles {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (1 * VB), (j1 - j0) * (1 * VB)) - j0 * (1 * VB);
-        long a0 = address(in, a + pix[m + 0] * 4L + lo0, span) - lo0;
-        long a1 = address(in, a + pix[m + 1] * 4L + lo0, span) - lo0;
-        long a2 = address(in, a + pix[m + 2] * 4L + lo0, span) - lo0;
-        long a3 = address(in, a + pix[m + 3] * 4L + lo0, span) - lo0;
-        long a4 = address(in, a + pix[m + 4] * 4L + lo0, span) - lo0;
-        long a5 = address(in, a + pix[m + 5] * 4L + lo0, span) - lo0;
-        long a6 = address(in, a + pix[m + 6] * 4L + lo0, span) - lo0;
-        long a7 = address(in, a + pix[m + 7] * 4L + lo0, span) - lo0;
+        long a0 = (address(in, a + pix[m + 0] * 4L + lo0, span) - lo0) & LOW62;
+        long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
+        long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
+        long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
+        long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
+        long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
+        long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -878,7 +891,7 @@ final class ConvTiles {
         FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO, lm);
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
-            long xj = xoff[j] * 4L;
+            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (1 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));

@@ -18,11 +18,10 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * on channels-last activations ({@link Nhwc}) as a direct implicit GEMM:
  * M = output pixels P*Q (per image), N = output channels K/G (per group), reduction = R*S*C/G.
  * No im2col: the weights are packed once, here in the constructor; a tile of output pixels reads its
- * windows from the padded input (whose border makes every window in range) through a table of per-step
- * offsets. A second way is kept as a tuning ({@link Tuning#packMinRun}): windows whose contiguous runs are
- * long enough are first copied into a per-thread panel that the tile kernels then read linearly; it is
- * off by default because the table measured as fast or faster for every AlexNet layer once both read
- * through one constant segment (see ConvTiles for why the loops are flat and what each costs).
+ * windows from the padded input (whose border makes every window in range) in one of two ways: through a
+ * table of per-step offsets (conv1, conv3, conv4), or, for layers with long contiguous runs whose channel
+ * tiles are 4 vectors wide (conv2, conv5), copied first into a per-thread panel that the tile kernels then
+ * read linearly ({@link Tuning#PACK_MIN_RUN} says why; ConvTiles why the loops are flat and what each costs).
  *
  * <p>Packed weights, per group g and channel tile (NB vectors of L output channels):
  * [run t][j][NB*L], where a run is a contiguous stretch of the input relative to a pixel's window
@@ -51,14 +50,16 @@ public final class ConvVec {
      */
     public record Tuning(int mr4, int kc, int packMinRun) {
         /**
-         * No layer is packed by default. Measured (KernelGflops ab=0:2048:100000, the default then packing runs
-         * of 48 floats and more, interleaved rep by rep in one JVM, batch 1 and 32, 1 and 2 threads): the table
-         * was faster for conv2 by 19-23% (packing cost it a fifth of its time), conv4 by 5%, conv3 and conv5 by
-         * 0-6%; packing conv1 had cost 2.3x. Before the loops read through one constant segment the table's
-         * 6x4 loop compiled badly in one fresh JVM in three (212 instructions per step instead of 82), and the
-         * panel was the safer choice; since then 6x4 came out at 75 instructions in every JVM dumped.
+         * Packed: layers whose window runs are at least this long and whose groups are not a multiple of 6
+         * vectors (conv2, conv5: 4-vector tiles, 5x4 from the panel). The others read the input through the
+         * table: conv1 (33-float runs; packing cost it 2.3x) and conv3, conv4 (4x6 tiles). Measured
+         * (KernelGflops ab=0:2048:100000, interleaved in one JVM, batch 1 and 32, 1 and 2 threads): the table
+         * was 0-6% faster for conv3 and conv4, and 19-23% faster for conv2 with 6x4 tiles, but the 6x4 table
+         * loop is not reliable: compiled while its first calls had short reductions (128 steps) it kept 56
+         * zmm registers on the stack and ran at 55 GFLOP/s instead of 146 for the rest of the JVM
+         * (bench TileLoopGflops), where 5x4 from the panel and 4x6 from the table held 147 and 125-138.
          */
-        public static final int PACK_MIN_RUN = Integer.MAX_VALUE;
+        public static final int PACK_MIN_RUN = 48;
         public static final Tuning DEFAULT = new Tuning(Integer.getInteger("alexnet.conv.mr4", 0), KC,
                 Integer.getInteger("alexnet.conv.packMinRun", PACK_MIN_RUN));
 
@@ -135,15 +136,16 @@ public final class ConvVec {
         this.lo = relu ? 0f : Float.NEGATIVE_INFINITY;
         int G = s.groups(), cg = s.cg(), kg = s.kg(), R = s.r(), S = s.s(), C = s.c();
 
-        pack = (G == 1 ? S * C : cg) >= tuning.packMinRun(); // the run length, see below
+        int nVec = (kg + L - 1) / L;
+        // the run length (see below); groups of a multiple of 6 vectors take 4x6 tiles from the table
+        pack = (G == 1 ? S * C : cg) >= tuning.packMinRun() && nVec % 6 != 0;
         mr4 = tuning.mr4() != 0 ? tuning.mr4() : pack ? 5 : 6;
         // Channel tiles: as many 4-vector tiles (6 pixels) as fit, unless 3-vector tiles (8 pixels)
         // cover the group exactly (96 and 48 channels: conv1 whole and per tower); remainder 3, 2 or 1 vectors.
-        int nVec = (kg + L - 1) / L;
         List<int[]> tl = new ArrayList<>();
         // 4-vector tiles, or 6-vector ones (4 pixels) from the offset table when they cover the group (conv1's
-        // 96 channels): 4 bounds-checked broadcasts per 24 FMAs instead of 6 (k4x6: 71 instructions per step, k6x4
-        // 82; conv1 batch 32, one thread, alternating fresh JVMs: 54-58 ms against 63-154 ms with 4 + 2 vectors).
+        // 96 channels, conv3's 384, conv4's 192): 4 broadcasts per 24 FMAs instead of 6, and no panel to pack
+        // (conv1 batch 32, one thread, alternating fresh JVMs: 54-58 ms against 63-154 ms with 4 + 2 vectors).
         // 3-vector groups (conv1 per tower: 48 channels) take 6x3 tiles (8x3 spilled 54 vectors per step).
         int main = !pack && nVec % 6 == 0 ? 6 : 4;
         int v = 0;

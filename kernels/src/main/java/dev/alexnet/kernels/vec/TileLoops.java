@@ -1,0 +1,61 @@
+package dev.alexnet.kernels.vec;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The convolution tile kernels alone, for measuring their inner loops without the layer around them
+ * (bench {@code TileLoopGflops}): one tile over {@code n} reduction steps, input rows contiguous (the
+ * offset table is 0..n-1), operands allocated once and reused, so they stay in L1/L2. What a layer
+ * loses beyond these figures is outside the loop (packing, tile prologues, cache misses).
+ */
+public final class TileLoops implements AutoCloseable {
+    /** The kernels this can run: table 6x4 and 4x6, panel 5x4. */
+    public static final String[] KERNELS = {"k6x4", "k4x6", "p5x4"};
+
+    private final Arena arena = Arena.ofConfined();
+    private final String kernel;
+    private final int n;
+    private final MemorySegment in, w, src, out;
+    private final int[] pix = new int[8], spix = new int[8], opix = new int[8], xoff;
+    private final long rowBytes;
+
+    public TileLoops(String kernel, int n) {
+        if (!java.util.List.of(KERNELS).contains(kernel)) throw new IllegalArgumentException("kernel " + kernel + ": use one of " + String.join(", ", KERNELS));
+        if (n < 1) throw new IllegalArgumentException("n must be positive");
+        this.kernel = kernel;
+        this.n = n;
+        int L = ConvTiles.L;
+        rowBytes = (n + L) * 4L;
+        in = arena.allocate(8 * rowBytes, 64);
+        w = arena.allocate(n * 6L * L * 4, 64);
+        src = arena.allocate(6L * L * 4, 64);
+        out = arena.allocate(8 * 6L * L * 4, 64);
+        xoff = new int[n];
+        for (int j = 0; j < n; j++) xoff[j] = j;
+        for (int i = 0; i < 8; i++) {
+            pix[i] = (int) (i * rowBytes / 4);
+            opix[i] = i * 6 * L;
+        }
+    }
+
+    /** Floating-point operations of one {@link #run}. */
+    public double flops() {
+        return 2.0 * (kernel.equals("p5x4") ? 20 : 24) * ConvTiles.L * n;
+    }
+
+    /** One tile over the n steps. */
+    public void run() {
+        int L = ConvTiles.L;
+        switch (kernel) {
+            case "k6x4" -> ConvTiles.k6x4(in, 0, pix, 0, xoff, 0, n, w, 0, src, 0, spix, out, 0, opix, 0f, L);
+            case "k4x6" -> ConvTiles.k4x6(in, 0, pix, 0, xoff, 0, n, w, 0, src, 0, spix, out, 0, opix, 0f, L);
+            default -> ConvTiles.p5x4(in, 0, rowBytes, n, w, 0, src, 0, spix, 0, out, 0, opix, 0f, L);
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
