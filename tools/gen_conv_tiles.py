@@ -70,16 +70,16 @@ final class ConvTiles {
     static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     /**
-     * The absolute address of {@code s} at {@code off}, after checking what the loops then no longer check:
-     * {@code s} is native and alive and {@code [off, off + len)} lies inside it.
-     */
-    /**
      * Absolute addresses are below 2^62 on every platform the JDK runs on ({@link #address} checks); masking
      * with this tells C2 so, and with offsets below 2^33 the bounds check of each load through {@link #ALL}
      * folds away.
      */
     static final long LOW62 = (1L << 62) - 1;
 
+    /**
+     * The absolute address of {@code s} at {@code off}, after checking what the loops then no longer check:
+     * {@code s} is native and alive and {@code [off, off + len)} lies inside it.
+     */
     static long address(MemorySegment s, long off, long len) {
         if (!s.isNative()) {
             throw new IllegalArgumentException("the convolution kernels read native memory only, not a heap segment: allocate tensors from an Arena");

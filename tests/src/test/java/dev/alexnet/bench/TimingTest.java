@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The timer reports what it measured: repetitions, order statistics, the warm-up it did. */
@@ -26,8 +27,8 @@ class TimingTest {
     @Test
     void steadyMeansAgreeingAndNearTheBest() {
         assertTrue(Timing.agree(new long[]{100, 102, 98}, 97, 0.1));
-        assertTrue(!Timing.agree(new long[]{100, 102, 98}, 50, 0.1), "agreeing but twice the best run");
-        assertTrue(!Timing.agree(new long[]{100, 130, 98}, 97, 0.1), "spread 32%");
+        assertFalse(Timing.agree(new long[]{100, 102, 98}, 50, 0.1), "agreeing but twice the best run");
+        assertFalse(Timing.agree(new long[]{100, 130, 98}, 97, 0.1), "spread 32%");
         int[] calls = {0};
         // slow (2 ms) calls until the 6th, then fast ones: steady only after the switch, and not before 30 ms
         Timing.Budget b = new Timing.Budget(30_000_000L, 5_000_000_000L, 1, 3, 0.1, 1, 0, 1_000_000_000L, 1);

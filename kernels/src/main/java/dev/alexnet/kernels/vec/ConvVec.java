@@ -31,7 +31,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * <p>Work units for threads: (image n, group g, channel tile, chunk of {@value #CHUNK} pixels), in that
  * order, split into contiguous ranges, so each thread walks the pixels of one weight tile while it is
  * hot in cache, threads share the packed weights, and batch 1 still has units to split (conv3-5 at
- * 13x13 have 3 chunks x 6-8 tiles per group). Different threads write disjoint (pixel, channel-tile)
+ * 13x13 have 3-4 chunks x 2-4 channel tiles per group). Different threads write disjoint (pixel, channel-tile)
  * blocks. Within a unit the reduction is blocked (equal blocks of at most {@value #KC} steps) and
  * partial sums pass through the output (only the last block applies the ReLU); a tile count that does not divide the chunk ends with one tile overhanging backwards that
  * recomputes whole pixels of its own chunk.
