@@ -19,8 +19,32 @@ public interface Device extends AutoCloseable {
      */
     Program compile(List<Layer> layers, int batch);
 
+    /**
+     * Compiles the layers for training (forward keeping activations, backward, parameter gradients).
+     * Devices that cannot train yet say so.
+     *
+     * @throws UnsupportedOperationException with a message naming the device
+     */
+    default TrainingProgram compileTraining(List<TrainLayer> layers, int batch) {
+        throw new UnsupportedOperationException("device " + name() + " cannot train yet: train on java:N or dnnl:N");
+    }
+
     @Override
     void close();
+
+    /** The layers an inference program runs: dropout is the identity at inference, so it is left out. */
+    static List<Layer> inferenceLayers(List<Layer> layers) {
+        List<Layer> out = layers.stream().filter(l -> !(l.spec() instanceof LayerSpec.Dropout)).toList();
+        if (out.isEmpty() && !layers.isEmpty()) {
+            throw new IllegalArgumentException("only dropout layers to compile: an inference program would be the identity");
+        }
+        return out;
+    }
+
+    /** Throws unless consecutive training layers fit together. */
+    static void checkTrainingChain(List<TrainLayer> layers) {
+        checkChain(layers.stream().map(TrainLayer::layer).toList());
+    }
 
     /** Throws unless consecutive layers fit together. */
     static void checkChain(List<Layer> layers) {

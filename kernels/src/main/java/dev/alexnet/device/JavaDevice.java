@@ -41,7 +41,7 @@ public final class JavaDevice implements Device {
     public synchronized Program compile(List<Layer> layers, int batch) {
         Device.checkChain(layers);
         Program p = switch (kernels) {
-            case REFERENCE -> new ReferenceProgram(List.copyOf(layers), batch);
+            case REFERENCE -> new ReferenceProgram(Device.inferenceLayers(layers), batch);
             case VECTOR -> {
                 if (team == null) team = new ThreadTeam(threads);
                 yield VectorPrograms.compile(List.copyOf(layers), batch, team);
@@ -102,6 +102,7 @@ public final class JavaDevice implements Device {
                 case LayerSpec.Lrn l -> LrnRef.forward(out, in, l.shape(batch));
                 case LayerSpec.Linear l -> LinearRef.forward(out, in, layer.weight().data(), layer.bias().data(), l.shape(batch), l.relu());
                 case LayerSpec.Softmax s -> SoftmaxRef.forward(out, in, batch, s.classes());
+                case LayerSpec.Dropout d -> throw new IllegalStateException("dropout reached an inference program");
             }
         }
 

@@ -57,6 +57,27 @@ public sealed interface LayerSpec {
         public int[] weightShape() { return new int[] {out, in}; }
     }
 
+    /**
+     * Inverted dropout (see {@link dev.alexnet.kernels.DropoutMask}): in training each element is zeroed with
+     * probability {@code p} and the rest scaled by 1/(1-p); at inference the identity, so inference
+     * programs leave it out ({@link Device#inferenceLayers}).
+     *
+     * @param offset global index of this layer's first feature (0 on one device, the tower's start on two)
+     * @param total  features per image in the whole network (equal to {@code features} on one device)
+     */
+    record Dropout(String name, int features, float p, int offset, int total) implements LayerSpec {
+        public Dropout {
+            if (!(p >= 0 && p < 1)) throw new IllegalArgumentException(name + ": dropout probability must be in [0,1), got " + p);
+            if (features <= 0 || offset < 0 || offset + features > total) throw new IllegalArgumentException(name + ": bad dropout geometry");
+        }
+        public Dropout(String name, int features, float p) { this(name, features, p, 0, features); }
+        public long inputSize() { return features; }
+        public long outputSize() { return features; }
+        public dev.alexnet.kernels.DropoutMask mask(long seed) {
+            return new dev.alexnet.kernels.DropoutMask(p, dev.alexnet.kernels.DropoutMask.key(seed, name), total, offset);
+        }
+    }
+
     record Softmax(String name, int classes) implements LayerSpec {
         public long inputSize() { return classes; }
         public long outputSize() { return classes; }

@@ -67,7 +67,7 @@ final class VectorPrograms {
 
         VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam) {
             if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
-            this.layers = List.copyOf(layers);
+            this.layers = Device.inferenceLayers(layers);
             this.batch = batch;
             this.team = team;
             this.ownsTeam = ownsTeam;
@@ -90,6 +90,7 @@ final class VectorPrograms {
                 case LayerSpec.Lrn l -> Nhwc.of(l.c(), l.h(), l.w());
                 case LayerSpec.Linear l -> null;
                 case LayerSpec.Softmax s -> null;
+                case LayerSpec.Dropout d -> null;
             };
         }
 
@@ -101,6 +102,7 @@ final class VectorPrograms {
                 case LayerSpec.Lrn l -> Nhwc.of(l.c(), l.h(), l.w());
                 case LayerSpec.Linear l -> null;
                 case LayerSpec.Softmax s -> null;
+                case LayerSpec.Dropout d -> null;
             };
         }
 
@@ -257,6 +259,7 @@ final class VectorPrograms {
                         @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
                     };
                 }
+                case LayerSpec.Dropout d -> throw new IllegalStateException("dropout reached an inference program");
                 case LayerSpec.Softmax s -> {
                     int cols = s.classes();
                     return new Step(li) {

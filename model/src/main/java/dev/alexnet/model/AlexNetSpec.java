@@ -2,6 +2,7 @@ package dev.alexnet.model;
 
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerSpec.Conv;
+import dev.alexnet.device.LayerSpec.Dropout;
 import dev.alexnet.device.LayerSpec.Linear;
 import dev.alexnet.device.LayerSpec.Lrn;
 import dev.alexnet.device.LayerSpec.MaxPool;
@@ -21,28 +22,56 @@ import java.util.List;
  * @param inputSize   227 (default, conv1 pad 0) or 224 (conv1 pad 2, as torchvision)
  * @param lrnPerTower true: LRN sums only within each tower's half of the channels, as in the paper's
  *                    two-GPU network; false: across all channels (the single-column variant)
+ * @param classes     fc8's outputs: 1000 for ImageNet, or as many as a training set has (taken from
+ *                    fc8's shape when weights are loaded)
  */
-public record AlexNetSpec(int inputSize, boolean lrnPerTower) {
+public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes) {
     public static final AlexNetSpec PAPER = new AlexNetSpec(227, true);
+    /** ImageNet's classes: the paper network's fc8 width. */
     public static final int CLASSES = 1000;
+    /** The paper's dropout probability on the outputs of fc6 and fc7 (section 4.2). */
+    public static final float PAPER_DROPOUT = 0.5f;
     /** The names of the parameterised layers, in order: {@code <name>.weight} and {@code <name>.bias} in safetensors. */
     public static final List<String> PARAM_LAYERS = List.of("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8");
 
     public AlexNetSpec {
         if (inputSize != 227 && inputSize != 224) throw new IllegalArgumentException("input size must be 227 or 224 (with conv1 pad 2), got " + inputSize);
+        if (classes < 2) throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + classes);
     }
+
+    public AlexNetSpec(int inputSize, boolean lrnPerTower) { this(inputSize, lrnPerTower, CLASSES); }
+
+    public AlexNetSpec withClasses(int classes) { return new AlexNetSpec(inputSize, lrnPerTower, classes); }
 
     public int conv1Pad() { return inputSize == 227 ? 0 : 2; }
 
     /** The whole network on one device: groups=2 where the paper's towers do not talk; ends with fc8 logits. */
     public List<LayerSpec> layers() {
-        return towerLayers(1, 0);
+        return towerLayers(1, 0, 0f);
+    }
+
+    /**
+     * The network for training: as {@link #layers()} with dropout of probability {@code dropout} on the
+     * outputs of fc6 and fc7 ({@code drop6}, {@code drop7}), as in the paper's section 4.2.
+     */
+    public List<LayerSpec> trainingLayers(float dropout) {
+        return towerLayers(1, 0, dropout);
     }
 
     /** Tower {@code tower} (0 = A, 1 = B) of the split network, one list per segment between exchanges. */
     public List<List<LayerSpec>> towerSegments(int tower) {
+        return segments(tower, 0f);
+    }
+
+    /** As {@link #towerSegments} with the training network's dropout layers (each tower drops its own half). */
+    public List<List<LayerSpec>> towerTrainingSegments(int tower, float dropout) {
+        return segments(tower, dropout);
+    }
+
+    private List<List<LayerSpec>> segments(int tower, float dropout) {
         if (tower != 0 && tower != 1) throw new IllegalArgumentException("tower must be 0 or 1");
-        List<LayerSpec> all = towerLayers(2, tower);
+        if (classes % 2 != 0) throw new IllegalArgumentException("two towers split fc8's " + classes + " classes in halves: use an even number of classes or one device");
+        List<LayerSpec> all = towerLayers(2, tower, dropout);
         // Segments end where the next layer reads the other tower's activations: before conv3, fc6, fc7, fc8.
         List<List<LayerSpec>> segments = new ArrayList<>();
         List<LayerSpec> cur = new ArrayList<>();
@@ -64,7 +93,7 @@ public record AlexNetSpec(int inputSize, boolean lrnPerTower) {
      * The network with every layer's output channels divided by {@code split} (1 = whole network,
      * 2 = one tower). Layers that read both towers keep their full input width.
      */
-    private List<LayerSpec> towerLayers(int split, int tower) {
+    private List<LayerSpec> towerLayers(int split, int tower, float dropout) {
         int s = inputSize, g = split == 1 ? 2 : 1; // inside one tower, the grouped layers are plain
         LrnParams lrn = LrnParams.PAPER;
         int lrnGroups = split == 1 && lrnPerTower ? 2 : 1;
@@ -81,14 +110,21 @@ public record AlexNetSpec(int inputSize, boolean lrnPerTower) {
         l.add(new Conv("conv5", 384 / split, 13, 13, 256 / split, 3, 1, 1, g, true));
         l.add(new MaxPool("pool5", 256 / split, 13, 13, 3, 2, 0));               // -> 256x6x6 = 9216
         l.add(new Linear("fc6", 9216, 4096 / split, true));                      // reads both towers
+        if (dropout > 0) l.add(new Dropout("drop6", 4096 / split, dropout, tower * 4096 / split, 4096));
         l.add(new Linear("fc7", 4096, 4096 / split, true));
-        l.add(new Linear("fc8", 4096, 1000 / split, false));
+        if (dropout > 0) l.add(new Dropout("drop7", 4096 / split, dropout, tower * 4096 / split, 4096));
+        l.add(new Linear("fc8", 4096, classes / split, false));
         if (conv1.outH() != 55) throw new AssertionError("conv1 must produce 55x55");
         return l;
     }
 
-    /** Shape of a parameter tensor of the whole network, PyTorch layout. */
+    /** Shape of a parameter tensor of the whole 1000-class network, PyTorch layout. */
     public static int[] paramShape(String name) {
+        return PAPER.shapeOf(name);
+    }
+
+    /** Shape of a parameter tensor of this network (fc8 has {@link #classes} rows), PyTorch layout. */
+    public int[] shapeOf(String name) {
         return switch (name) {
             case "conv1.weight" -> new int[] {96, 3, 11, 11};
             case "conv2.weight" -> new int[] {256, 48, 5, 5};
@@ -97,12 +133,12 @@ public record AlexNetSpec(int inputSize, boolean lrnPerTower) {
             case "conv5.weight" -> new int[] {256, 192, 3, 3};
             case "fc6.weight" -> new int[] {4096, 9216};
             case "fc7.weight" -> new int[] {4096, 4096};
-            case "fc8.weight" -> new int[] {1000, 4096};
+            case "fc8.weight" -> new int[] {classes, 4096};
             case "conv1.bias" -> new int[] {96};
             case "conv2.bias", "conv5.bias" -> new int[] {256};
             case "conv3.bias", "conv4.bias" -> new int[] {384};
             case "fc6.bias", "fc7.bias" -> new int[] {4096};
-            case "fc8.bias" -> new int[] {1000};
+            case "fc8.bias" -> new int[] {classes};
             default -> throw new IllegalArgumentException("AlexNet has no parameter '" + name + "'");
         };
     }

@@ -28,13 +28,20 @@ public final class AlexNetWeights implements AutoCloseable {
     private final Arena arena;
     private final Map<String, Tensor> tensors;
     private final String origin;
+    private final int classes;
 
     private AlexNetWeights(Arena arena, Map<String, Tensor> tensors, String origin) {
         this.arena = arena;
         this.tensors = tensors;
         this.origin = origin;
-        validate(tensors, origin);
+        Tensor fc8 = tensors.get("fc8.bias");
+        if (fc8 == null || fc8.rank() != 1) throw new WeightFileException(origin + ": tensor 'fc8.bias' is missing or not a vector");
+        this.classes = fc8.dim(0);
+        validate(tensors, origin, classes);
     }
+
+    /** fc8's outputs: 1000 for ImageNet weights, 10 for Fashion-MNIST ones. */
+    public int classes() { return classes; }
 
     /** Where the weights came from, e.g. "paper init, seed 42" or a file name. */
     public String origin() { return origin; }
@@ -54,8 +61,25 @@ public final class AlexNetWeights implements AutoCloseable {
      * {@code seed}, so the result does not depend on thread count.
      */
     public static AlexNetWeights paperInit(long seed) {
+        return init(Init.PAPER, seed, AlexNetSpec.CLASSES);
+    }
+
+    /** How parameters are initialised before training. */
+    public enum Init {
+        /** Section 5 of the paper: weights N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6-fc8, else 0. */
+        PAPER,
+        /** He et al. 2015 ("Kaiming normal", fan-in): weights N(0, 2 / fan_in), biases 0. */
+        HE
+    }
+
+    /**
+     * Fresh parameters for a {@code classes}-way network. Each tensor has its own random stream derived
+     * from {@code seed}, so the result does not depend on the number of threads.
+     */
+    public static AlexNetWeights init(Init kind, long seed, int classes) {
+        if (kind == Init.HE) return heInit(seed, classes);
         Arena arena = Arena.ofShared();
-        Map<String, Tensor> t = allocate(arena);
+        Map<String, Tensor> t = allocate(arena, AlexNetSpec.PAPER.withClasses(classes));
         List<String> names = AlexNetSpec.paramNames();
         IntStream.range(0, names.size()).parallel().forEach(i -> {
             String name = names.get(i);
@@ -72,10 +96,40 @@ public final class AlexNetWeights implements AutoCloseable {
         return new AlexNetWeights(arena, t, "paper init, seed " + seed);
     }
 
+    private static AlexNetWeights heInit(long seed, int classes) {
+        Arena arena = Arena.ofShared();
+        Map<String, Tensor> t = allocate(arena, AlexNetSpec.PAPER.withClasses(classes));
+        List<String> names = AlexNetSpec.paramNames();
+        IntStream.range(0, names.size()).parallel().forEach(i -> {
+            Tensor x = t.get(names.get(i));
+            if (names.get(i).endsWith(".weight")) {
+                long fanIn = x.size() / x.dim(0);
+                double std = Math.sqrt(2.0 / fanIn);
+                SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+                for (long j = 0; j < x.size(); j++) x.data().setAtIndex(JAVA_FLOAT, j, (float) (std * rng.nextGaussian()));
+            } else {
+                x.data().fill((byte) 0);
+            }
+        });
+        return new AlexNetWeights(arena, t, "he init, seed " + seed);
+    }
+
+    /** A copy of {@code other} in memory this object owns (writable, independent of any file). */
+    public static AlexNetWeights copyOf(AlexNetWeights other) {
+        Arena arena = Arena.ofShared();
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (var e : other.tensors.entrySet()) {
+            Tensor x = Tensor.allocate(arena, e.getValue().shape());
+            x.copyFrom(e.getValue());
+            t.put(e.getKey(), x);
+        }
+        return new AlexNetWeights(arena, t, other.origin);
+    }
+
     /** The counter-based weights shared with the PyTorch golden script (see {@link CounterInit}). */
     public static AlexNetWeights counter() {
         Arena arena = Arena.ofShared();
-        Map<String, Tensor> t = allocate(arena);
+        Map<String, Tensor> t = allocate(arena, AlexNetSpec.PAPER);
         List<String> names = AlexNetSpec.paramNames();
         IntStream.range(0, names.size()).parallel().forEach(i -> {
             Tensor x = t.get(names.get(i));
@@ -93,7 +147,7 @@ public final class AlexNetWeights implements AutoCloseable {
             for (String name : AlexNetSpec.paramNames()) {
                 Tensor x = all.get(name);
                 if (x == null) throw new WeightFileException(file + ": tensor '" + name + "' is missing (expected shape "
-                        + Arrays.toString(AlexNetSpec.paramShape(name)) + "; names follow PyTorch: conv1.weight ... fc8.bias)");
+                        + Arrays.toString(AlexNetSpec.paramShape(name)).replace("1000", "classes") + "; names follow PyTorch: conv1.weight ... fc8.bias)");
                 t.put(name, x);
             }
             return new AlexNetWeights(arena, t, "file " + file.getFileName());
@@ -112,30 +166,49 @@ public final class AlexNetWeights implements AutoCloseable {
         Safetensors.write(file, tensors, meta);
     }
 
-    private static Map<String, Tensor> allocate(Arena arena) {
+    private static Map<String, Tensor> allocate(Arena arena, AlexNetSpec spec) {
         Map<String, Tensor> t = new LinkedHashMap<>();
-        for (String name : AlexNetSpec.paramNames()) t.put(name, Tensor.allocate(arena, AlexNetSpec.paramShape(name)));
+        for (String name : AlexNetSpec.paramNames()) t.put(name, Tensor.allocate(arena, spec.shapeOf(name)));
         return t;
     }
 
-    private static void validate(Map<String, Tensor> t, String origin) {
+    private static void validate(Map<String, Tensor> t, String origin, int classes) {
+        AlexNetSpec spec = AlexNetSpec.PAPER.withClasses(classes);
         for (String name : AlexNetSpec.paramNames()) {
             Tensor x = t.get(name);
             if (x == null) throw new WeightFileException(origin + ": tensor '" + name + "' is missing");
-            if (!Arrays.equals(x.shape(), AlexNetSpec.paramShape(name))) {
+            if (!Arrays.equals(x.shape(), spec.shapeOf(name))) {
                 throw new WeightFileException(origin + ": tensor '" + name + "' has shape " + Arrays.toString(x.shape())
-                        + ", expected " + Arrays.toString(AlexNetSpec.paramShape(name)));
+                        + ", expected " + Arrays.toString(spec.shapeOf(name)));
             }
+        }
+    }
+
+    private void checkClasses(AlexNetSpec spec) {
+        if (spec.classes() != classes) {
+            throw new IllegalArgumentException("the network has " + spec.classes() + " classes but the weights (" + origin + ") have " + classes);
         }
     }
 
     /** The whole network's layers with their parameters (views, no copies). */
     public List<Layer> layers(AlexNetSpec spec) {
+        checkClasses(spec);
         return bind(spec.layers(), 1, 0);
+    }
+
+    /** Binds layer specs of the whole network (e.g. {@link AlexNetSpec#trainingLayers}) to these tensors. */
+    public List<Layer> bindWhole(List<LayerSpec> specs) {
+        return bind(specs, 1, 0);
+    }
+
+    /** Binds one tower's layer specs (output-channel halves of every parameter) to these tensors. */
+    public List<Layer> bindTower(List<LayerSpec> specs, int tower) {
+        return bind(specs, 2, tower);
     }
 
     /** Tower {@code tower}'s segments with its slice of every parameter (views: output-channel rows). */
     public List<List<Layer>> towerSegments(AlexNetSpec spec, int tower) {
+        checkClasses(spec);
         List<List<Layer>> out = new ArrayList<>();
         for (List<LayerSpec> seg : spec.towerSegments(tower)) out.add(bind(seg, 2, tower));
         return out;

@@ -101,6 +101,7 @@ public final class OnnxModel {
             case LayerSpec.Lrn l -> new long[] {batch, l.c(), l.h(), l.w()};
             case LayerSpec.Linear l -> new long[] {batch, l.in()};
             case LayerSpec.Softmax s -> new long[] {batch, s.classes()};
+            case LayerSpec.Dropout d -> new long[] {batch, d.features()};
         };
     }
 
@@ -165,6 +166,7 @@ public final class OnnxModel {
                 node("Softmax", name, List.of(cur), List.of(out), intAttr("axis", 1));
                 cur = out;
             }
+            case LayerSpec.Dropout d -> { } // the identity at inference
         }
     }
 

@@ -80,7 +80,7 @@ public final class OnnxRuntimeDevice implements Device {
 
     @Override
     public synchronized OrtProgram compile(List<Layer> layers, int batch) {
-        OrtProgram p = new OrtProgram(List.copyOf(layers), batch);
+        OrtProgram p = new OrtProgram(dev.alexnet.device.Device.inferenceLayers(layers), batch);
         programs.add(p);
         return p;
     }

@@ -138,7 +138,7 @@ public final class CudaDevice implements Device {
     public synchronized CudaProgram compile(List<Layer> layers, int batch) {
         if (closed) throw new IllegalStateException(name() + " is closed");
         Device.checkChain(layers);
-        CudaProgram p = new CudaProgram(this, List.copyOf(layers), batch);
+        CudaProgram p = new CudaProgram(this, Device.inferenceLayers(layers), batch);
         programs.add(p);
         return p;
     }

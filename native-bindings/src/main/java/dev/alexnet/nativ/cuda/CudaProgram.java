@@ -355,6 +355,7 @@ public final class CudaProgram implements Program {
             case LayerSpec.Lrn l -> planLrn(l);
             case LayerSpec.Linear l -> planLinear(l);
             case LayerSpec.Softmax s -> planSoftmax(s);
+            case LayerSpec.Dropout d -> throw new IllegalStateException("dropout reached an inference program");
         };
     }
 

@@ -76,7 +76,7 @@ public final class DnnlDevice implements Device {
         Device.checkChain(layers);
         if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
         Dnnl.setThreadsForCallingThread(threads);
-        DnnlProgram p = new DnnlProgram(this, List.copyOf(layers), batch, threads);
+        DnnlProgram p = new DnnlProgram(this, Device.inferenceLayers(layers), batch, threads);
         programs.add(p);
         return p;
     }

@@ -107,6 +107,7 @@ public final class DnnlProgram implements Program {
                 case LayerSpec.Lrn l -> lrn(i, l, x, last);
                 case LayerSpec.Linear l -> linear(i, layer, l, x, last);
                 case LayerSpec.Softmax s -> softmax(i, s, x, last);
+                case LayerSpec.Dropout d -> throw new IllegalStateException("dropout reached an inference program");
             };
         }
         if (x.bound() != CALLER_OUTPUT) {
@@ -126,6 +127,7 @@ public final class DnnlProgram implements Program {
             case LayerSpec.Lrn l -> new long[] {n, l.c(), l.h(), l.w()};
             case LayerSpec.Linear l -> new long[] {n, input ? l.in() : l.out()};
             case LayerSpec.Softmax sm -> new long[] {n, sm.classes()};
+            case LayerSpec.Dropout d -> new long[] {n, d.features()};
         };
     }
 
