@@ -1,0 +1,260 @@
+package dev.alexnet.kernels.vec;
+
+import dev.alexnet.kernels.Checks;
+import dev.alexnet.kernels.ConvShape;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static dev.alexnet.kernels.vec.GemmTiles.F;
+
+/**
+ * Convolution for training, NCHW, weights in PyTorch layout [K, C/G, R, S] read as given on every call
+ * (they change every step, so nothing is packed here for later). Each image and group goes through
+ * {@link Gemm} with an im2col buffer col[(c, r, t)][p*Q + q] (zeros in the padding):
+ * <ul>
+ * <li>forward: out_g[K/G][PQ] = W_g[K/G][CRS] x col, then bias and ReLU;</li>
+ * <li>backward data: col = W_g^T x gradOut_g (W transposed once per call), then col2im adds col into gradIn;</li>
+ * <li>backward weights: gW_g^T[CRS][K/G] += col x gradOut_g^T over the member's images into the member's own
+ *     buffer, then {@link #reduceWeights} sums the members' buffers in member order and transposes.</li>
+ * </ul>
+ * Work units for threads are (image, group) pairs, contiguous ranges per member, so members write disjoint
+ * parts of the outputs. Every sum runs in an order fixed by the shapes and the member count: results are
+ * bitwise reproducible for a given member count.
+ */
+public final class ConvTrainVec {
+    static { Preload.classes(); } // before anything here gets hot: see Preload
+    private final ConvShape s;
+    private final int members, P, Q, PQ, cg, kg, crs, G, units;
+    private final int nvPix;   // panel vectors when N = output pixels (forward, backward data)
+    private final int nvOut;   // panel vectors when N = output channels of a group (backward weights)
+    private final MemorySegment[] col, wT, gwT, gb;
+    private final Gemm.Workspace[] ws;
+
+    /**
+     * @param s       the convolution, batch included
+     * @param members the most team members that will call; each gets its own scratch, allocated here
+     * @param arena   where scratch lives: a shared arena when members run on different threads
+     */
+    public ConvTrainVec(ConvShape s, int members, Arena arena) {
+        if (members < 1) throw new IllegalArgumentException("members must be positive: " + members);
+        this.s = s;
+        this.members = members;
+        P = s.p();
+        Q = s.q();
+        PQ = P * Q;
+        cg = s.cg();
+        kg = s.kg();
+        G = s.groups();
+        crs = cg * s.r() * s.s();
+        units = s.n() * G;
+        nvPix = Gemm.bestVectors(PQ);
+        nvOut = Gemm.bestVectors(kg);
+        col = new MemorySegment[members];
+        wT = new MemorySegment[members];
+        gwT = new MemorySegment[members];
+        gb = new MemorySegment[members];
+        ws = new Gemm.Workspace[members];
+        for (int m = 0; m < members; m++) {
+            col[m] = arena.allocate((long) crs * PQ * Float.BYTES, 64);
+            wT[m] = arena.allocate(s.weightSize() * Float.BYTES, 64);
+            gwT[m] = arena.allocate(s.weightSize() * Float.BYTES, 64);
+            gb[m] = arena.allocate((long) s.k() * Float.BYTES, 64);
+            ws[m] = new Gemm.Workspace(arena);
+        }
+    }
+
+    public ConvShape shape() { return s; }
+
+    private void share(int member, int members) {
+        if (members < 1 || members > this.members || member < 0 || member >= members) {
+            throw new IllegalArgumentException("member " + member + " of " + members + " (scratch for " + this.members + ")");
+        }
+    }
+
+    /** out = conv(in) + bias, ReLU if asked; this member's (image, group) units. {@code bias} may be null. */
+    public void forward(MemorySegment out, MemorySegment in, MemorySegment weight, MemorySegment bias, boolean relu,
+                        int member, int members) {
+        share(member, members);
+        Checks.floats(in, s.inputSize(), "conv input");
+        Checks.floats(weight, s.weightSize(), "conv weight");
+        Checks.floats(out, s.outputSize(), "conv output");
+        if (bias != null) Checks.floats(bias, s.k(), "conv bias");
+        MemorySegment c = col[member];
+        int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
+        for (int u = u0; u < u1; u++) {
+            int n = u / G, g = u % G;
+            im2col(in, n, g, c);
+            long o = ((long) n * s.k() + (long) g * kg) * PQ;
+            Gemm.gemm(kg, PQ, crs, weight, (long) g * kg * crs, crs, c, 0, PQ, 1, out, o, PQ, false, nvPix, ws[member]);
+            for (int k = 0; k < kg; k++) {
+                float b = bias == null ? 0f : bias.getAtIndex(F, (long) g * kg + k);
+                biasRelu(out, (o + (long) k * PQ) * 4, PQ, b, relu);
+            }
+        }
+    }
+
+    /** gradIn = conv^T(gradOut) for this member's (image, group) units (overwritten). */
+    public void backwardData(MemorySegment gradIn, MemorySegment gradOut, MemorySegment weight, int member, int members) {
+        share(member, members);
+        Checks.floats(gradIn, s.inputSize(), "conv input gradient");
+        Checks.floats(gradOut, s.outputSize(), "conv output gradient");
+        Checks.floats(weight, s.weightSize(), "conv weight");
+        int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
+        if (u0 == u1) return;
+        MemorySegment c = col[member], t = wT[member];
+        transposeWeights(weight, t);
+        for (int u = u0; u < u1; u++) {
+            int n = u / G, g = u % G;
+            long go = ((long) n * s.k() + (long) g * kg) * PQ;
+            Gemm.gemm(crs, PQ, kg, t, (long) g * crs * kg, kg, gradOut, go, PQ, 1, c, 0, PQ, false, nvPix, ws[member]);
+            col2im(gradIn, n, g, c);
+        }
+    }
+
+    /**
+     * Phase 1 of the weight gradient: this member's (image, group) units summed into its own buffers (every
+     * member, units or not, overwrites all of its buffers). Run {@link #reduceWeights} after all members.
+     */
+    public void backwardWeights(MemorySegment in, MemorySegment gradOut, int member, int members) {
+        share(member, members);
+        Checks.floats(in, s.inputSize(), "conv input");
+        Checks.floats(gradOut, s.outputSize(), "conv output gradient");
+        MemorySegment c = col[member], gw = gwT[member], b = gb[member];
+        boolean[] touched = new boolean[G];
+        int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
+        long groupW = (long) crs * kg;
+        for (int u = u0; u < u1; u++) {
+            int n = u / G, g = u % G;
+            im2col(in, n, g, c);
+            long go = ((long) n * s.k() + (long) g * kg) * PQ;
+            Gemm.gemm(crs, kg, PQ, c, 0, PQ, gradOut, go, 1, PQ, gw, g * groupW, kg, touched[g], nvOut, ws[member]);
+            for (int k = 0; k < kg; k++) {
+                double sum = 0;
+                long row = go + (long) k * PQ;
+                for (int i = 0; i < PQ; i++) sum += gradOut.getAtIndex(F, row + i);
+                long bi = (long) g * kg + k;
+                b.setAtIndex(F, bi, touched[g] ? b.getAtIndex(F, bi) + (float) sum : (float) sum);
+            }
+            touched[g] = true;
+        }
+        for (int g = 0; g < G; g++) {
+            if (!touched[g]) {
+                gw.asSlice(g * groupW * 4, groupW * 4).fill((byte) 0);
+                b.asSlice((long) g * kg * 4, (long) kg * 4).fill((byte) 0);
+            }
+        }
+    }
+
+    /**
+     * Phase 2: gradWeight [K, C/G, R, S] and gradBias [K] (may be null) = the members' partial sums added in
+     * member order (overwritten); this member's share of the output channels.
+     */
+    public void reduceWeights(MemorySegment gradWeight, MemorySegment gradBias, int member, int members) {
+        share(member, members);
+        Checks.floats(gradWeight, s.weightSize(), "conv weight gradient");
+        if (gradBias != null) Checks.floats(gradBias, s.k(), "conv bias gradient");
+        int k0 = ThreadTeam.from(s.k(), member, members), k1 = ThreadTeam.from(s.k(), member + 1, members);
+        for (int k = k0; k < k1; k++) {
+            int g = k / kg, kk = k % kg;
+            long src = (long) g * crs * kg + kk, dst = (long) k * crs;
+            for (int i = 0; i < crs; i++) {
+                long si = src + (long) i * kg;
+                float v = gwT[0].getAtIndex(F, si);
+                for (int m = 1; m < members; m++) v += gwT[m].getAtIndex(F, si);
+                gradWeight.setAtIndex(F, dst + i, v);
+            }
+            if (gradBias != null) {
+                float v = gb[0].getAtIndex(F, k);
+                for (int m = 1; m < members; m++) v += gb[m].getAtIndex(F, k);
+                gradBias.setAtIndex(F, k, v);
+            }
+        }
+    }
+
+    /** t[g][crs][k] = w[g*kg + k][crs]. */
+    private void transposeWeights(MemorySegment w, MemorySegment t) {
+        for (int g = 0; g < G; g++) {
+            long base = (long) g * kg * crs;
+            for (int k = 0; k < kg; k++) {
+                long src = base + (long) k * crs;
+                for (int i = 0; i < crs; i++) t.setAtIndex(F, base + (long) i * kg + k, w.getAtIndex(F, src + i));
+            }
+        }
+    }
+
+    /** col[(c*R + r)*S + t][p*Q + q] = in[n, g*cg + c, p*sh - ph + r, q*sw - pw + t], zero in the padding. */
+    private void im2col(MemorySegment in, int n, int g, MemorySegment col) {
+        int H = s.h(), W = s.w(), R = s.r(), S = s.s(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+        for (int c = 0; c < cg; c++) {
+            long plane = (((long) n * s.c() + (long) g * cg + c) * H) * W;
+            for (int r = 0; r < R; r++) {
+                for (int t = 0; t < S; t++) {
+                    long row = ((long) (c * R + r) * S + t) * PQ;
+                    // q with x = q*sw - pw + t inside [0, W)
+                    int qlo = Math.min(Q, Math.max(0, (pw - t + sw - 1) / sw));
+                    int qhi = Math.max(qlo, Math.min(Q, Math.floorDiv(W - 1 + pw - t, sw) + 1));
+                    for (int p = 0; p < P; p++) {
+                        int y = p * sh - ph + r;
+                        long d = row + (long) p * Q;
+                        if (y < 0 || y >= H) {
+                            zero(col, d, Q);
+                            continue;
+                        }
+                        zero(col, d, qlo);
+                        long srow = plane + (long) y * W;
+                        if (sw == 1) {
+                            if (qhi > qlo) Gemm.copyRun(col, (d + qlo) * 4, in, (srow + qlo - pw + t) * 4, qhi - qlo);
+                        } else {
+                            for (int q = qlo; q < qhi; q++) col.setAtIndex(F, d + q, in.getAtIndex(F, srow + (long) q * sw - pw + t));
+                        }
+                        zero(col, d + qhi, Q - qhi);
+                    }
+                }
+            }
+        }
+    }
+
+    /** gradIn[n, g*cg + c] = sum of col's entries over the windows that cover each input pixel. */
+    private void col2im(MemorySegment gradIn, int n, int g, MemorySegment col) {
+        int H = s.h(), W = s.w(), R = s.r(), S = s.s(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+        for (int c = 0; c < cg; c++) {
+            long plane = (((long) n * s.c() + (long) g * cg + c) * H) * W;
+            zero(gradIn, plane, H * W);
+            for (int r = 0; r < R; r++) {
+                for (int t = 0; t < S; t++) {
+                    long row = ((long) (c * R + r) * S + t) * PQ;
+                    int qlo = Math.min(Q, Math.max(0, (pw - t + sw - 1) / sw));
+                    int qhi = Math.max(qlo, Math.min(Q, Math.floorDiv(W - 1 + pw - t, sw) + 1));
+                    if (qhi <= qlo) continue;
+                    for (int p = 0; p < P; p++) {
+                        int y = p * sh - ph + r;
+                        if (y < 0 || y >= H) continue;
+                        long d = row + (long) p * Q, drow = plane + (long) y * W;
+                        if (sw == 1) {
+                            Gemm.addRun(gradIn, (drow + qlo - pw + t) * 4, col, (d + qlo) * 4, qhi - qlo);
+                        } else {
+                            for (int q = qlo; q < qhi; q++) {
+                                long i = drow + (long) q * sw - pw + t;
+                                gradIn.setAtIndex(F, i, gradIn.getAtIndex(F, i) + col.getAtIndex(F, d + q));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void zero(MemorySegment m, long off, int floats) {
+        if (floats > 0) m.asSlice(off * 4, floats * 4L).fill((byte) 0);
+    }
+
+    /** Row of {@code len} floats at byte offset {@code ob}: v + b, then max(., 0) if relu. */
+    private static void biasRelu(MemorySegment out, long ob, int len, float b, boolean relu) {
+        for (int i = 0; i < len; i++) {
+            long o = ob + i * 4L;
+            float v = out.get(F, o) + b;
+            out.set(F, o, relu && v < 0 ? 0f : v);
+        }
+    }
+}
