@@ -1,86 +1,131 @@
 package dev.alexnet.foundation;
 
+import dev.alexnet.kernels.DropoutMask;
 import dev.alexnet.kernels.ref.DropoutRef;
 import dev.alexnet.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Inverted dropout: the identity at inference; in training a 0 or 1/(1-p) mask with keep rate 1-p. */
+/**
+ * Inverted dropout with counter-based masks: the identity at inference; in training about p of the
+ * elements dropped and the rest scaled by 1/(1-p); the mask a function of (seed, layer, element) only.
+ */
 class DropoutTest {
     private final Arena arena = Arena.ofConfined();
 
     @AfterEach
     void close() { arena.close(); }
 
-    private Tensor ramp(int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = i * 0.25f - 7;
-        return Tensor.of(arena, v, n);
+    private Tensor ramp(int rows, int features) {
+        float[] v = new float[rows * features];
+        for (int i = 0; i < v.length; i++) v[i] = i * 0.25f - 7;
+        return Tensor.of(arena, v, rows, features);
     }
 
     @Test
     void inferenceIsTheIdentity() {
-        Tensor x = ramp(1000), y = Tensor.allocate(arena, 1000), mask = Tensor.allocate(arena, 1000);
-        mask.data().fill((byte) 0x7f);
-        DropoutRef.forward(y.data(), x.data(), mask.data(), 1000, 0.5f, false, new SplittableRandom(1));
+        Tensor x = ramp(3, 100), y = Tensor.allocate(arena, 3, 100);
+        y.data().fill((byte) 0x7f);
+        DropoutRef.forward(y.data(), x.data(), 3, 100, null);
         assertArrayEquals(x.toArray(), y.toArray());
         float[] before = x.toArray();
-        DropoutRef.forward(x.data(), x.data(), null, 1000, 0.5f, false, null); // in place, no rng needed
+        DropoutRef.forward(x.data(), x.data(), 3, 100, null); // in place
         assertArrayEquals(before, x.toArray());
+        DropoutRef.backward(y.data(), x.data(), 3, 100, null);
+        assertArrayEquals(before, y.toArray());
     }
 
+    /** Keep rate within 5 sigma of 1 - p (binomial), kept values scaled by exactly 1/(1-p), mean multiplier 1. */
     @Test
-    void trainingMasksWithTheRightKeepRateAndScale() {
-        for (float p : new float[] {0.5f, 0.25f}) {
-            int n = 200_000;
-            Tensor x = ramp(n), y = Tensor.allocate(arena, n), mask = Tensor.allocate(arena, n);
-            DropoutRef.forward(y.data(), x.data(), mask.data(), n, p, true, new SplittableRandom(42));
-            float keep = 1f / (1f - p);
-            float[] xs = x.toArray(), ys = y.toArray(), ms = mask.toArray();
+    void trainingDropsAboutPAndScalesTheRest() {
+        int rows = 64, features = 4096, n = rows * features;
+        for (float p : new float[] {0.5f, 0.25f, 0.1f}) {
+            DropoutMask mask = new DropoutMask(p, DropoutMask.key(42, "drop6"), features, 0);
+            Tensor x = ramp(rows, features), y = Tensor.allocate(arena, rows, features);
+            DropoutRef.forward(y.data(), x.data(), rows, features, mask);
+            float scale = 1f / (1f - p);
+            float[] xs = x.toArray(), ys = y.toArray();
             long kept = 0;
+            double meanFactor = 0;
             for (int i = 0; i < n; i++) {
-                assertTrue(ms[i] == 0f || ms[i] == keep, "mask value " + ms[i] + " at " + i + " for p=" + p);
-                assertEquals(xs[i] * ms[i], ys[i], "output = input * mask at " + i);
-                if (ms[i] != 0) kept++;
+                float f = mask.factor(i / features, i % features);
+                assertTrue(f == 0f || f == scale, "factor " + f);
+                assertEquals(xs[i] * f, ys[i], "output = input * factor at " + i);
+                if (f != 0) kept++;
+                meanFactor += f;
             }
-            double rate = (double) kept / n, sigma = Math.sqrt(p * (1 - p) / n);
-            assertEquals(1 - p, rate, 5 * sigma, "keep rate for p=" + p + " (5 sigma = " + 5 * sigma + ")");
-            // inverted dropout keeps the expectation: mean of the mask is 1
-            double meanMask = 0;
-            for (float m : ms) meanMask += m;
-            assertEquals(1.0, meanMask / n, 5 * sigma * keep, "mean of the mask for p=" + p);
+            double sigma = Math.sqrt(p * (1 - p) / n);
+            assertEquals(1 - p, (double) kept / n, 5 * sigma, "keep rate for p=" + p);
+            assertEquals(1.0, meanFactor / n, 5 * sigma * scale, "mean multiplier for p=" + p);
         }
     }
 
+    /** Backward multiplies by the forward's factors: backward(1) == forward(1). In place allowed. */
     @Test
-    void sameSeedSameMask() {
-        int n = 1000;
-        Tensor x = ramp(n), a = Tensor.allocate(arena, n), b = Tensor.allocate(arena, n);
-        DropoutRef.forward(a.data(), x.data(), null, n, 0.5f, true, new SplittableRandom(9));
-        DropoutRef.forward(b.data(), x.data(), null, n, 0.5f, true, new SplittableRandom(9));
-        assertArrayEquals(a.toArray(), b.toArray());
+    void backwardUsesTheForwardMask() {
+        DropoutMask mask = new DropoutMask(0.5f, DropoutMask.key(7, "drop7"), 300, 0);
+        Tensor ones = Tensor.allocate(arena, 4, 300), f = Tensor.allocate(arena, 4, 300), b = Tensor.allocate(arena, 4, 300);
+        for (long i = 0; i < ones.size(); i++) ones.set(i, 1f);
+        DropoutRef.forward(f.data(), ones.data(), 4, 300, mask);
+        DropoutRef.backward(b.data(), ones.data(), 4, 300, mask);
+        assertArrayEquals(f.toArray(), b.toArray());
+        DropoutRef.backward(ones.data(), ones.data(), 4, 300, mask);
+        assertArrayEquals(f.toArray(), ones.toArray());
+    }
+
+    /**
+     * A pure function of (seed, layer, element): the same seed and name give the same mask in any order;
+     * a tower (offset into the whole width) sees exactly its columns of the full layer; another seed or
+     * name gives another mask.
+     */
+    @Test
+    void maskDependsOnlyOnSeedLayerAndElement() {
+        int rows = 3, total = 200, half = total / 2;
+        DropoutMask full = new DropoutMask(0.5f, DropoutMask.key(9, "drop6"), total, 0);
+        DropoutMask tower1 = new DropoutMask(0.5f, DropoutMask.key(9, "drop6"), total, half);
+        Tensor x = ramp(rows, total), y = Tensor.allocate(arena, rows, total);
+        DropoutRef.forward(y.data(), x.data(), rows, total, full);
+        Tensor xt = Tensor.allocate(arena, rows, half), yt = Tensor.allocate(arena, rows, half);
+        for (int r = 0; r < rows; r++) for (int i = 0; i < half; i++) xt.set((long) r * half + i, x.get((long) r * total + half + i));
+        DropoutRef.forward(yt.data(), xt.data(), rows, half, tower1);
+        for (int r = 0; r < rows; r++) for (int i = 0; i < half; i++) {
+            assertEquals(y.get((long) r * total + half + i), yt.get((long) r * half + i), "tower 1 row " + r + " feature " + i);
+        }
+        // element order does not matter: each factor alone, last element first
+        for (int e = rows * total - 1; e >= 0; e--) assertEquals(x.get(e) * full.factor(e / total, e % total), y.get(e));
+        assertEquals(full, new DropoutMask(0.5f, DropoutMask.key(9, "drop6"), total, 0));
+        assertFalse(sameMask(full, new DropoutMask(0.5f, DropoutMask.key(10, "drop6"), total, 0), rows, total), "another seed");
+        assertFalse(sameMask(full, new DropoutMask(0.5f, DropoutMask.key(9, "drop7"), total, 0), rows, total), "another layer");
+    }
+
+    private static boolean sameMask(DropoutMask a, DropoutMask b, int rows, int features) {
+        for (int n = 0; n < rows; n++) for (int i = 0; i < features; i++) if (a.keep(n, i) != b.keep(n, i)) return false;
+        return true;
     }
 
     @Test
     void zeroProbabilityKeepsEverythingInTraining() {
-        Tensor x = ramp(100), y = Tensor.allocate(arena, 100);
-        DropoutRef.forward(y.data(), x.data(), null, 100, 0f, true, new SplittableRandom(3));
+        Tensor x = ramp(2, 50), y = Tensor.allocate(arena, 2, 50);
+        DropoutRef.forward(y.data(), x.data(), 2, 50, new DropoutMask(0f, DropoutMask.key(3, "d"), 50, 0));
         assertArrayEquals(x.toArray(), y.toArray());
     }
 
     @Test
-    void rejectsProbabilityOutsideZeroOne() {
-        Tensor x = ramp(10), y = Tensor.allocate(arena, 10);
-        assertThrows(IllegalArgumentException.class, () -> DropoutRef.forward(y.data(), x.data(), null, 10, 1f, true, new SplittableRandom(1)));
-        assertThrows(IllegalArgumentException.class, () -> DropoutRef.forward(y.data(), x.data(), null, 10, -0.1f, false, null));
-        assertThrows(IllegalArgumentException.class, () -> DropoutRef.forward(y.data(), x.data(), null, 11, 0.5f, false, null));
+    void rejectsBadArguments() {
+        Tensor x = ramp(1, 10), y = Tensor.allocate(arena, 1, 10);
+        assertThrows(IllegalArgumentException.class, () -> new DropoutMask(1f, 0, 10, 0));
+        assertThrows(IllegalArgumentException.class, () -> new DropoutMask(-0.1f, 0, 10, 0));
+        DropoutMask m = new DropoutMask(0.5f, 0, 10, 0);
+        assertThrows(IllegalArgumentException.class, () -> DropoutRef.forward(y.data(), x.data(), 1, 11, m), "more floats than the segments hold");
+        assertThrows(IllegalArgumentException.class, () -> DropoutRef.forward(y.data(), x.data(), 1, 10, new DropoutMask(0.5f, 0, 10, 1)), "mask narrower than the layer");
+        assertThrows(IllegalArgumentException.class, () -> DropoutRef.backward(y.data(), x.data(), 0, 10, m));
     }
 }

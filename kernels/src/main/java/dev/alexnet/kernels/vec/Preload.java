@@ -2,6 +2,7 @@ package dev.alexnet.kernels.vec;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -65,6 +66,12 @@ public final class Preload {
             IntVector v = IntVector.fromMemorySegment(i, m, 0, no).add(1 + unused).lanewise(VectorOperators.LSHR, 1)
                     .lanewise(VectorOperators.ASHR, 1).lanewise(VectorOperators.LSHL, 1).and(3).or(4);
             v.intoMemorySegment(m, 2 * second, no);
+            // DropoutVec's mask: 64-bit lanes, the long mask cast to a float species of as many lanes
+            LongVector lv = LongVector.zero(DropoutVec.LS).addIndex(1).mul(3L).add(5L);
+            lv = lv.lanewise(VectorOperators.XOR, lv.lanewise(VectorOperators.LSHR, 3));
+            FloatVector lf = FloatVector.zero(DropoutVec.FS).blend(1f, lv.compare(VectorOperators.GE, 7L).cast(DropoutVec.FS));
+            lf.mul(FloatVector.fromMemorySegment(DropoutVec.FS, m, 0, no)).intoMemorySegment(m, 3 * second, no,
+                    DropoutVec.FS.indexInRange(0, DropoutVec.FS.length() / 2));
             float sink = c.reduceLanes(VectorOperators.ADD) + c.reduceLanes(VectorOperators.MAX) + v.reduceLanes(VectorOperators.ADD)
                     + ((FloatVector) v.convert(VectorOperators.I2F, 0)).lane(0)
                     + (c.compare(VectorOperators.GT, a).anyTrue() ? 1 : 0);

@@ -2,6 +2,7 @@ package dev.alexnet.kernels.vec;
 
 import dev.alexnet.kernels.Checks;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -43,5 +44,30 @@ public final class ReluVec {
 
     public static void forward(MemorySegment out, MemorySegment in, long count) {
         forward(out, in, 0, count);
+    }
+
+    /**
+     * Elements [from, to) of {@link dev.alexnet.kernels.ref.ReluRef#backward}: gradIn = out > 0 ? gradOut : 0
+     * (a select, so bitwise equal to the reference); in place allowed (gradIn == gradOut).
+     */
+    public static void backward(MemorySegment gradIn, MemorySegment gradOut, MemorySegment out, long from, long to) {
+        Checks.floats(out, to, "relu output");
+        Checks.floats(gradOut, to, "relu output gradient");
+        Checks.floats(gradIn, to, "relu input gradient");
+        FloatVector zero = FloatVector.zero(S);
+        long i = from;
+        for (; i + 2L * L <= to; i += 2L * L) {
+            long b = i * Float.BYTES;
+            FloatVector o0 = FloatVector.fromMemorySegment(S, out, b, NO), o1 = FloatVector.fromMemorySegment(S, out, b + L * 4L, NO);
+            FloatVector g0 = FloatVector.fromMemorySegment(S, gradOut, b, NO), g1 = FloatVector.fromMemorySegment(S, gradOut, b + L * 4L, NO);
+            zero.blend(g0, o0.compare(VectorOperators.GT, 0f)).intoMemorySegment(gradIn, b, NO);
+            zero.blend(g1, o1.compare(VectorOperators.GT, 0f)).intoMemorySegment(gradIn, b + L * 4L, NO);
+        }
+        for (; i < to; i += L) {
+            var m = S.indexInRange(i, to);
+            long b = i * Float.BYTES;
+            FloatVector o = FloatVector.fromMemorySegment(S, out, b, NO, m), g = FloatVector.fromMemorySegment(S, gradOut, b, NO, m);
+            zero.blend(g, o.compare(VectorOperators.GT, 0f)).intoMemorySegment(gradIn, b, NO, m);
+        }
     }
 }
