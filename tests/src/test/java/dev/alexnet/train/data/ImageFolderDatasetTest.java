@@ -260,6 +260,25 @@ class ImageFolderDatasetTest {
         }
     }
 
+    /** RGBA (alpha ignored) and palette PNGs decode to the colours stored, through the fast path and getRGB. */
+    @Test
+    void otherPixelLayouts() throws IOException {
+        int[] px = randomImage(21);
+        BufferedImage rgba = new BufferedImage(BASE, BASE, BufferedImage.TYPE_4BYTE_ABGR);
+        for (int i = 0; i < px.length; i++) rgba.setRGB(i % BASE, i / BASE, (i * 3 + 100) << 24 | px[i]);
+        Path a = tmp.resolve("rgba.png");
+        assertTrue(ImageIO.write(rgba, "png", a.toFile()));
+        assertEquals(BufferedImage.TYPE_4BYTE_ABGR, ImageIO.read(a.toFile()).getType());
+        assertArrayEquals(px, ImageFolderDataset.decodeBase(a, BASE));
+        BufferedImage indexed = new BufferedImage(BASE, BASE, BufferedImage.TYPE_BYTE_INDEXED);
+        indexed.setRGB(0, 0, BASE, BASE, px, 0, BASE);
+        int[] stored = indexed.getRGB(0, 0, BASE, BASE, null, 0, BASE);
+        for (int i = 0; i < stored.length; i++) stored[i] &= 0xffffff;
+        Path p = tmp.resolve("indexed.png");
+        assertTrue(ImageIO.write(indexed, "png", p.toFile()));
+        assertArrayEquals(stored, ImageFolderDataset.decodeBase(p, BASE));
+    }
+
     @Test
     void jpegIsReadToo() throws IOException {
         BufferedImage img = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
