@@ -18,7 +18,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  *
  * <p>{@link Augment#NONE} scales the whole image to S x S. {@link Augment#PAPER} and the test crops scale it to the
  * base size (256) and take an S x S crop of that (random or fixed, flipped or not); there is no colour noise for
- * grey images. The default augmentation is {@code NONE}.
+ * grey images. The default augmentation is {@code NONE}. The two scales differ (crops show the item 256/227 times
+ * larger), so a model trained with {@code NONE} is evaluated with {@code NONE}, one trained with {@code PAPER} with
+ * the test crops.
  */
 public final class IdxDataset implements Dataset {
     /** The default location of Debian's {@code dataset-fashion-mnist} package. */

@@ -11,8 +11,8 @@ import java.awt.image.SinglePixelPackedSampleModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +34,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * Other files and folders whose name starts with a dot are ignored.
  *
  * <p>Preprocessing is the paper's: the shorter side scaled to the base size (256) with {@link Bilinear}, the
- * central base x base square kept and rounded to 8 bits per channel; then the <em>per-pixel</em> mean image of the
+ * central base x base square kept and rounded to 8 bits per channel (no antialiasing filter when shrinking, as
+ * PyTorch's {@code antialias=False}); then the <em>per-pixel</em> mean image of the
  * training set is subtracted (values stay on the 0-255 scale) and an S x S crop is taken: the central one for
  * {@link Augment#NONE}, a random one, flipped with probability 1/2, plus PCA colour noise for {@link Augment#PAPER}
  * (the default). The colour noise adds {@code 255 * sum_k alpha_k * lambda_k * p_k} to every pixel, where
@@ -148,7 +149,7 @@ public final class ImageFolderDataset implements Dataset {
         List<Integer> labels = new ArrayList<>();
         for (Path dir : classDirs) {
             List<Path> imgs;
-            try (Stream<Path> s = Files.walk(dir)) {
+            try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
                 imgs = s.filter(p -> Files.isRegularFile(p) && isImage(p) && !hidden(p) && !hiddenBelow(dir, p)).sorted().toList();
             } catch (IOException | UncheckedIOException e) {
                 throw new DataException(dir + ": cannot list (" + e.getMessage() + ")", e);

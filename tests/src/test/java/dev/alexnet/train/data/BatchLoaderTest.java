@@ -2,8 +2,11 @@ package dev.alexnet.train.data;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -281,6 +284,38 @@ class BatchLoaderTest {
         l.next();
         l.next();
         assertSame(full, epoch(l, 2));
+    }
+
+    /** An IDX dataset through the loader: PAPER batches are bitwise the same on 1 and 3 threads, and equal direct writes. */
+    @Test
+    void idxDatasetThroughTheLoader(@TempDir Path dir) throws java.io.IOException {
+        int n = 13, rows = 5, cols = 6;
+        byte[] px = new byte[n * rows * cols], lab = new byte[n];
+        for (int i = 0; i < px.length; i++) px[i] = (byte) (i * 31 + 7);
+        for (int i = 0; i < n; i++) lab[i] = (byte) (i % 3);
+        Path im = DataFiles.write(dir.resolve("im.gz"), DataFiles.gzip(DataFiles.idx(0x0803, new int[] {n, rows, cols}, px)));
+        Path lb = DataFiles.write(dir.resolve("lb.gz"), DataFiles.gzip(DataFiles.idx(0x0801, new int[] {n}, lab)));
+        try (IdxDataset ds = IdxDataset.open(im, lb, List.of("x", "y", "z"), 0.4, 0.3, 7, 9); Arena arena = Arena.ofConfined()) {
+            BatchLoader.Options o = BatchLoader.Options.defaults().withSeed(77).withAugment(Augment.PAPER);
+            BatchLoader one = loader(ds, 4, o), three = loader(ds, 4, o.withThreads(3));
+            MemorySegment direct = arena.allocate(3L * 7 * 7 * 4);
+            for (int e = 0; e < 2; e++) {
+                one.start(e);
+                three.start(e);
+                for (BatchLoader.Batch a, b; (a = one.next()) != null; ) {
+                    b = three.next();
+                    assertEquals(-1, a.images().mismatch(b.images()));
+                    assertEquals(-1, a.labels().mismatch(b.labels()));
+                    for (int j = 0; j < a.size(); j++) {
+                        int idx = a.datasetIndex(j);
+                        ds.write(idx, direct, 0, Augment.PAPER, new SplittableRandom(BatchLoader.imageSeed(77, e, idx)));
+                        assertEquals(-1, direct.mismatch(a.images().asSlice(j * direct.byteSize(), direct.byteSize())));
+                        assertEquals(idx % 3, a.labels().getAtIndex(JAVA_INT, j));
+                    }
+                }
+                assertNull(three.next());
+            }
+        }
     }
 
     @Test
