@@ -9,7 +9,7 @@ MVN := mvn -B -q -Dstyle.color=never
 JAR := bench/target/alexnet-bench-0.1.0-SNAPSHOT.jar
 SOURCES := $(shell find kernels native-bindings model bench -name '*.java' -o -name 'pom.xml' -o -path '*/resources/*' -type f 2>/dev/null) pom.xml
 
-.PHONY: all build run test test-gpu bench bench-full golden gpu-bundle clean
+.PHONY: all build run train test test-gpu bench bench-full golden gpu-bundle clean
 
 all: build
 
@@ -25,6 +25,13 @@ run: build
 
 test:
 	$(MVN) install
+
+# One epoch of Fashion-MNIST with the defaults (docs/TRAINING.md). Needs Debian's dataset-fashion-mnist.
+RUN ?= runs/fashion-mnist-$(shell date +%Y%m%d-%H%M%S)
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+train: build
+	@test -f $(FASHION_MNIST) || { echo "Fashion-MNIST is missing: install it with 'apt-get install -y dataset-fashion-mnist' (as root)" >&2; exit 2; }
+	bin/alexnet train --data fashion-mnist --epochs 1 --out $(RUN)
 
 # GPU-tagged tests only (on the lent GPU host, from the bundle: see README).
 test-gpu:

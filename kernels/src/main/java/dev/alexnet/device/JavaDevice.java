@@ -22,7 +22,7 @@ public final class JavaDevice implements Device {
 
     private final int threads;
     private final Kernels kernels;
-    private final List<Program> programs = new ArrayList<>();
+    private final List<AutoCloseable> programs = new ArrayList<>();
     private ThreadTeam team; // VECTOR only: the device's threads (the caller of run() is member 0), made on first compile
 
     public JavaDevice(int threads, Kernels kernels) {
@@ -52,8 +52,22 @@ public final class JavaDevice implements Device {
     }
 
     @Override
+    public synchronized TrainingProgram compileTraining(List<TrainLayer> layers, int batch) {
+        if (kernels == Kernels.VECTOR && team == null) team = new ThreadTeam(threads);
+        TrainingProgram p = new JavaTrainingProgram(layers, batch, kernels == Kernels.VECTOR ? team : null);
+        programs.add(p);
+        return p;
+    }
+
+    @Override
     public synchronized void close() {
-        for (Program p : programs) p.close();
+        for (AutoCloseable p : programs) {
+            try {
+                p.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing a program of " + name() + ": " + e.getMessage(), e);
+            }
+        }
         programs.clear();
         if (team != null) {
             team.close();

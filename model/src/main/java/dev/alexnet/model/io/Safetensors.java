@@ -136,6 +136,31 @@ public final class Safetensors {
         return r;
     }
 
+    /** The string metadata ({@code __metadata__}) of a safetensors file, reading only its header. */
+    public static Map<String, String> metadata(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            while (len.hasRemaining()) if (ch.read(len) < 0) throw new WeightFileException(file + ": too short for a safetensors file");
+            long headerLen = len.flip().getLong();
+            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > ch.size()) {
+                throw new WeightFileException(file + ": header length " + Long.toUnsignedString(headerLen) + " is impossible for a file of " + ch.size() + " bytes");
+            }
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate((int) headerLen);
+            while (h.hasRemaining()) if (ch.read(h) < 0) throw new WeightFileException(file + ": truncated header");
+            JsonNode meta = JSON.readTree(new String(h.array(), StandardCharsets.UTF_8).strip()).path("__metadata__");
+            Map<String, String> out = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
+                var e = it.next();
+                out.put(e.getKey(), e.getValue().asText());
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new WeightFileException(file + ": no such file", e);
+        } catch (IOException e) {
+            throw new WeightFileException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
     /** Writes {@code tensors} (F32) in map order with optional string metadata; the header is padded to 8 bytes. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();

@@ -205,7 +205,18 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Begins {@code epoch} (abandoning what is left of the current one). */
     public void start(int epoch) {
+        start(epoch, 0);
+    }
+
+    /**
+     * Starts {@code epoch} at batch {@code firstBatch}, delivering what an epoch started at 0 would deliver from
+     * there on (a resumed run skips the batches it trained before it stopped, without loading them).
+     */
+    public void start(int epoch, int firstBatch) {
         if (epoch < 0) throw new IllegalArgumentException("epoch must be non-negative, got " + epoch);
+        if (firstBatch < 0 || firstBatch > batchesPerEpoch()) {
+            throw new IllegalArgumentException("first batch " + firstBatch + " is outside the epoch's " + batchesPerEpoch() + " batches");
+        }
         int[] o = order(epoch);
         lock.lock();
         try {
@@ -218,8 +229,8 @@ public final class BatchLoader implements AutoCloseable {
             this.epoch = epoch;
             this.order = o;
             this.batches = batchesPerEpoch();
-            claimNext = 0;
-            consumerNext = 0;
+            claimNext = firstBatch;
+            consumerNext = firstBatch;
             held = -1;
             Arrays.fill(ready, -1);
             changed.signalAll();

@@ -1,0 +1,209 @@
+package dev.alexnet.bench;
+
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.model.AlexNetSpec;
+import dev.alexnet.model.AlexNetWeights;
+import dev.alexnet.model.RunStats;
+import dev.alexnet.tensor.Tensor;
+import dev.alexnet.train.Parameters;
+import dev.alexnet.train.Sgd;
+import dev.alexnet.train.TrainingNetwork;
+import dev.alexnet.train.TrainingNetworks;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * {@code compare-train}: the paper AlexNet's training step (forward, loss, backward, the paper's SGD
+ * update) on each backend side by side in one JVM: images per second, GFLOP/s (4.35 GFLOP per image,
+ * three times the forward's multiply-adds), per-layer forward / backward-data / backward-weights times,
+ * and the agreement of every backend's parameter gradients with the first one's from the same
+ * starting point. Warm-up steps are shown and excluded.
+ */
+@Command(name = "compare-train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Training-step speed and gradient agreement of the paper AlexNet on each backend, side by side in one JVM.")
+public final class TrainCompareCommand implements Callable<Integer> {
+    @Option(names = "--backends", defaultValue = "java,dnnl", split = ",", description = "java, dnnl, ref (default: ${DEFAULT-VALUE})")
+    List<String> backends;
+    @Option(names = "--batch", defaultValue = "32,128", split = ",") List<Integer> batches;
+    @Option(names = "--threads", defaultValue = "1,2", split = ",") List<Integer> threads;
+    @Option(names = "--classes", defaultValue = "1000") int classes;
+    @Option(names = "--warmup", defaultValue = "2", description = "warm-up steps per case (default: ${DEFAULT-VALUE})") int warmup;
+    @Option(names = "--steps", defaultValue = "3", description = "timed steps per case; the median is reported (default: ${DEFAULT-VALUE})") int steps;
+    @Option(names = "--out", paramLabel = "DIR", description = "also write train_compare.csv and train_layers.csv here") Path out;
+
+    /** Multiply-adds of one image's forward pass, times 2 for FLOP, times 3 for forward + backward data + weights. */
+    static double flopsPerImage(AlexNetSpec spec) {
+        return 3.0 * 2 * spec.layers().stream().mapToLong(l -> l.macs()).sum();
+    }
+
+    record Result(String placement, int batch, double[] warmupMs, double medianMs, double imagesPerSecond, double gflops,
+                  double maxRelGrad, Map<String, double[]> layers) {}
+
+    @Override
+    public Integer call() throws IOException {
+        AlexNetSpec spec = AlexNetSpec.PAPER.withClasses(classes);
+        System.out.printf(Locale.ROOT, "training step of the paper AlexNet (%d classes, dropout 0.5, paper SGD): %.3f GFLOP per image%n",
+                classes, flopsPerImage(spec) / 1e9);
+        List<Result> results = new ArrayList<>();
+        try (AlexNetWeights init = AlexNetWeights.init(AlexNetWeights.Init.HE, 1, classes)) {
+            for (int batch : batches) {
+                Map<String, Tensor> baseline = null;
+                String baselineName = null;
+                for (String backend : backends) {
+                    for (int t : threads) {
+                        if (backend.equals("ref") && t != 1) continue;
+                        String placement = backend + ":" + t;
+                        Result r = run(spec, init, placement, batch, baseline);
+                        results.add(r);
+                        System.out.printf(Locale.ROOT, "%-8s batch %3d: warm-up %s ms; step %.0f ms, %.2f images/s, %.1f GFLOP/s%s%n",
+                                placement, batch, Arrays.toString(Arrays.stream(r.warmupMs()).map(Math::rint).toArray()), r.medianMs(), r.imagesPerSecond(),
+                                r.gflops(), baseline == null ? " (gradient baseline)" : String.format(Locale.ROOT, ", gradients vs %s: max rel %.2e", baselineName, r.maxRelGrad()));
+                        if (baseline == null) {
+                            baseline = lastGradients; // the first case's gradients, kept for this batch size
+                            baselineName = placement;
+                        }
+                    }
+                }
+            }
+        }
+        printTables(results);
+        if (out != null) writeCsv(results);
+        return 0;
+    }
+
+    private Map<String, Tensor> lastGradients;
+    private final Arena keep = Arena.ofShared();
+
+    private Result run(AlexNetSpec spec, AlexNetWeights init, String placement, int batch, Map<String, Tensor> baseline) {
+        try (Parameters p = new Parameters(init);
+             TrainingNetwork net = TrainingNetworks.open(spec, p, placement, JavaDevice.Kernels.VECTOR, 0.5f);
+             Arena arena = Arena.ofShared()) {
+            long imageFloats = 3L * spec.inputSize() * spec.inputSize();
+            MemorySegment x = arena.allocate(batch * imageFloats * Float.BYTES, 64), y = arena.allocate(batch * 4L, 4);
+            SplittableRandom rnd = new SplittableRandom(5);
+            for (long i = 0; i < batch * imageFloats; i++) x.setAtIndex(JAVA_FLOAT, i, (float) rnd.nextGaussian());
+            for (int i = 0; i < batch; i++) y.setAtIndex(JAVA_INT, i, rnd.nextInt(spec.classes()));
+            // the first step's gradients, from the shared starting point, for the agreement column
+            net.forwardBackward(x, y, batch, 1, null, null);
+            double maxRel = 0;
+            if (baseline == null) {
+                Map<String, Tensor> grads = new LinkedHashMap<>();
+                for (var e : p.grads().entrySet()) {
+                    Tensor c = Tensor.allocate(keep, e.getValue().shape());
+                    c.copyFrom(e.getValue());
+                    grads.put(e.getKey(), c);
+                }
+                lastGradients = grads;
+            } else {
+                maxRel = maxRel(baseline, p.grads());
+            }
+            Sgd.PAPER.step(p, 0.01f);
+            net.parametersChanged();
+            double[] warm = new double[warmup];
+            for (int i = 0; i < warmup; i++) warm[i] = timedStep(net, p, x, y, batch, i + 2, null);
+            double[] ms = new double[steps];
+            RunStats stats = new RunStats();
+            for (int i = 0; i < steps; i++) ms[i] = timedStep(net, p, x, y, batch, 100 + i, i == steps - 1 ? stats : null);
+            double[] sorted = ms.clone();
+            Arrays.sort(sorted);
+            double median = sorted[steps / 2];
+            Map<String, double[]> layers = new LinkedHashMap<>(); // name -> forward, backward data, backward weights (ms)
+            for (RunStats.Span s : stats.spans()) {
+                if (s.kind() != RunStats.Kind.LAYER) continue;
+                String n = s.name();
+                int col = n.endsWith(".bwd-data") ? 1 : n.endsWith(".bwd-weights") ? 2 : n.endsWith(".bwd") ? 1 : 0;
+                String layer = col == 0 ? n : n.substring(0, n.lastIndexOf('.'));
+                layers.computeIfAbsent(layer, k -> new double[3])[col] += s.durNanos() / 1e6;
+            }
+            double ips = batch / (median / 1e3);
+            return new Result(placement, batch, warm, median, ips, ips * flopsPerImage(spec) / 1e9, maxRel, layers);
+        }
+    }
+
+    private static double timedStep(TrainingNetwork net, Parameters p, MemorySegment x, MemorySegment y, int batch, long seed, RunStats stats) {
+        long t0 = System.nanoTime();
+        net.forwardBackward(x, y, batch, seed, null, stats);
+        Sgd.PAPER.step(p, 0.01f);
+        net.parametersChanged();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /** The largest |a - b| over all gradients, relative to the largest |a| of the same tensor. */
+    private static double maxRel(Map<String, Tensor> a, Map<String, Tensor> b) {
+        double worst = 0;
+        for (var e : a.entrySet()) {
+            Tensor ta = e.getValue(), tb = b.get(e.getKey());
+            double scale = 0, diff = 0;
+            for (long i = 0; i < ta.size(); i++) {
+                scale = Math.max(scale, Math.abs(ta.get(i)));
+                diff = Math.max(diff, Math.abs(ta.get(i) - tb.get(i)));
+            }
+            worst = Math.max(worst, scale == 0 ? diff : diff / scale);
+        }
+        return worst;
+    }
+
+    private static void printTables(List<Result> results) {
+        System.out.println();
+        System.out.println("| placement | batch | step ms | images/s | GFLOP/s | gradients max rel |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (Result r : results) {
+            System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.1f | %s |%n", r.placement(), r.batch(), r.medianMs(), r.imagesPerSecond(),
+                    r.gflops(), r == results.getFirst() ? "baseline" : String.format(Locale.ROOT, "%.1e", r.maxRelGrad()));
+        }
+        System.out.println();
+        System.out.println("Per layer, last timed step, ms (forward / backward data / backward weights):");
+        List<String> names = new ArrayList<>(results.getFirst().layers().keySet());
+        StringBuilder head = new StringBuilder("| layer |");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (Result r : results) {
+            head.append(' ').append(r.placement()).append(" b").append(r.batch()).append(" |");
+            rule.append("---|");
+        }
+        System.out.println(head);
+        System.out.println(rule);
+        for (String n : names) {
+            StringBuilder row = new StringBuilder("| " + n + " |");
+            for (Result r : results) {
+                double[] v = r.layers().getOrDefault(n, new double[3]);
+                row.append(String.format(Locale.ROOT, " %.1f / %.1f / %.1f |", v[0], v[1], v[2]));
+            }
+            System.out.println(row);
+        }
+    }
+
+    private void writeCsv(List<Result> results) throws IOException {
+        Files.createDirectories(out);
+        StringBuilder s = new StringBuilder("placement,batch,step_ms,images_per_s,gflops,grad_max_rel\n");
+        for (Result r : results) {
+            s.append(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.2f,%.3e%n", r.placement(), r.batch(), r.medianMs(), r.imagesPerSecond(), r.gflops(), r.maxRelGrad()));
+        }
+        Files.writeString(out.resolve("train_compare.csv"), s);
+        StringBuilder l = new StringBuilder("placement,batch,layer,forward_ms,backward_data_ms,backward_weights_ms\n");
+        for (Result r : results) {
+            for (var e : r.layers().entrySet()) {
+                double[] v = e.getValue();
+                l.append(String.format(Locale.ROOT, "%s,%d,%s,%.3f,%.3f,%.3f%n", r.placement(), r.batch(), e.getKey(), v[0], v[1], v[2]));
+            }
+        }
+        Files.writeString(out.resolve("train_layers.csv"), l);
+        System.out.println("wrote " + out.resolve("train_compare.csv") + " and " + out.resolve("train_layers.csv"));
+    }
+}

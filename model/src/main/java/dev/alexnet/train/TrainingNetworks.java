@@ -1,0 +1,28 @@
+package dev.alexnet.train;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.model.AlexNetSpec;
+import dev.alexnet.model.Devices;
+
+/** Builds a {@link TrainingNetwork} from a placement: one device ({@code java:2}) or two towers ({@code dnnl:1,java:1}). */
+public final class TrainingNetworks {
+    private TrainingNetworks() {}
+
+    public static TrainingNetwork open(AlexNetSpec spec, Parameters params, String placement, JavaDevice.Kernels kernels, float dropout) {
+        String[] parts = placement.split(",");
+        if (parts.length == 1) {
+            return new SingleDeviceTraining(spec, params, Devices.create(parts[0], kernels, Devices.Precision.FP32), dropout, true);
+        }
+        if (parts.length != 2) throw new IllegalArgumentException("--towers takes exactly two devices, e.g. java:1,java:1; got '" + placement + "'");
+        Device a = Devices.create(parts[0], kernels, Devices.Precision.FP32);
+        Device b;
+        try {
+            b = Devices.create(parts[1], kernels, Devices.Precision.FP32);
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        return new TwoTowerTraining(spec, params, a, b, dropout, true);
+    }
+}
