@@ -41,6 +41,11 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * tensor at hand (source, destination gradient, weights), a reorder is inserted once, at compile.
  * The first layer's data gradient is skipped when the caller passes no {@code gradInput}.
  *
+ * <p><b>Timings</b> (with a timer, after a stream wait per label): the forward under the layer's name,
+ * reorders included; {@code name.bwd-weights} for the weights primitive and the reorders into the
+ * gradient tensors; {@code name.bwd-data} for the rest of the layer's backward, the ReLU's backward
+ * included (so a first convolution without {@code gradInput} still reports a small one).
+ *
  * <p><b>Memory.</b> Every buffer (activations, workspaces, gradients, reordered weights, one shared
  * scratchpad) lives in the program's arena; the caller's input and output gradient are copied in,
  * the output and input gradient copied out, so the caller may reuse its buffers. Parameters and
