@@ -17,6 +17,7 @@ import dev.alexnet.kernels.ref.LinearRef;
 import dev.alexnet.kernels.ref.LrnRef;
 import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.model.AlexNetSpec;
+import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -434,14 +435,20 @@ class DnnlTrainingTest {
 
     // ------------------------------------------------------------------ AlexNet
 
-    static List<TrainLayer> alexNetLayers(Arena a) {
-        return trainLayers(a, AlexNetSpec.PAPER.withClasses(10).trainingLayers(0.5f), 3);
+    /** The training network with He-initialised parameters (the model's own initialiser) and zeroed gradient tensors. */
+    static List<TrainLayer> alexNetLayers(Arena a, AlexNetWeights w) {
+        List<TrainLayer> out = new ArrayList<>();
+        for (Layer l : w.bindWhole(AlexNetSpec.PAPER.withClasses(10).trainingLayers(0.5f))) {
+            out.add(l.weight() == null ? TrainLayer.of(l.spec())
+                    : new TrainLayer(l, Tensor.allocate(a, l.weight().shape()), Tensor.allocate(a, l.bias().shape())));
+        }
+        return out;
     }
 
     @Test
     void alexNetTrainingLayersRunForwardAndBackward() {
-        try (Arena a = Arena.ofShared()) {
-            List<TrainLayer> layers = alexNetLayers(a);
+        try (Arena a = Arena.ofShared(); AlexNetWeights w = AlexNetWeights.init(AlexNetWeights.Init.HE, 3, 10)) {
+            List<TrainLayer> layers = alexNetLayers(a, w);
             int batch = 2;
             try (DnnlTrainingProgram p = dnnl.compileTraining(layers, batch)) {
                 MemorySegment in = gaussian(a, p.inputFloats(), 1), gOut = gaussian(a, p.outputFloats(), 2);
