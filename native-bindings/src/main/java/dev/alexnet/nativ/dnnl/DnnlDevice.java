@@ -2,6 +2,8 @@ package dev.alexnet.nativ.dnnl;
 
 import dev.alexnet.device.Device;
 import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.device.TrainLayer;
 import dev.alexnet.nativ.NativeLibraryException;
 
 import java.util.ArrayList;
@@ -30,6 +32,11 @@ import java.util.List;
  * environment (set before the JVM starts) stops idle workers from spinning when Java kernels share
  * the cores.
  *
+ * <p><b>Training</b> ({@link #compileTraining}, {@link DnnlTrainingProgram}): forward-training
+ * primitives that keep what their backward needs (pooling and LRN workspaces, the ReLU's output),
+ * backward-data and backward-weights primitives created with the forward ones as hints, and dropout
+ * as a Java loop with {@link dev.alexnet.kernels.DropoutMask}'s masks.
+ *
  * <p>Construction loads the library (once per JVM; the first time on a machine extracts it into
  * {@code ~/.cache/alexnet-jvm}, see {@link DnnlLibrary}) and creates the engine: it is cheap
  * afterwards, and a missing library fails here with a {@link NativeLibraryException}. Closing the
@@ -39,6 +46,7 @@ public final class DnnlDevice implements Device {
     private final int threads;
     private final DnnlEngine engine;
     private final List<DnnlProgram> programs = new ArrayList<>();
+    private final List<DnnlTrainingProgram> trainingPrograms = new ArrayList<>();
     private boolean closed;
 
     /**
@@ -81,12 +89,38 @@ public final class DnnlDevice implements Device {
         return p;
     }
 
+    /**
+     * @throws IllegalArgumentException for a softmax layer (the loss belongs outside the program), a chain
+     *                                  whose sizes do not fit, a non-positive batch, or parameter/gradient
+     *                                  tensors that are not native segments
+     */
+    @Override
+    public synchronized DnnlTrainingProgram compileTraining(List<TrainLayer> layers, int batch) {
+        if (closed) throw new IllegalStateException(name() + " is closed");
+        if (layers == null) throw new IllegalArgumentException("layers is null");
+        Device.checkTrainingChain(layers);
+        for (TrainLayer tl : layers) {
+            if (tl.spec() instanceof LayerSpec.Softmax s) {
+                throw new IllegalArgumentException(s.name() + ": softmax is not part of a training program (apply the loss to the logits outside it)");
+            }
+        }
+        if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
+        Dnnl.setThreadsForCallingThread(threads);
+        DnnlTrainingProgram p = new DnnlTrainingProgram(this, layers, batch, threads);
+        trainingPrograms.add(p);
+        return p;
+    }
+
     synchronized void forget(DnnlProgram p) {
         programs.remove(p);
     }
 
-    /** Programs compiled and not yet closed. */
-    public synchronized int openPrograms() { return programs.size(); }
+    synchronized void forget(DnnlTrainingProgram p) {
+        trainingPrograms.remove(p);
+    }
+
+    /** Programs (inference and training) compiled and not yet closed. */
+    public synchronized int openPrograms() { return programs.size() + trainingPrograms.size(); }
 
     @Override
     public synchronized void close() {
@@ -94,6 +128,8 @@ public final class DnnlDevice implements Device {
         closed = true;
         for (DnnlProgram p : List.copyOf(programs)) p.close();
         programs.clear();
+        for (DnnlTrainingProgram p : List.copyOf(trainingPrograms)) p.close();
+        trainingPrograms.clear();
         engine.close();
     }
 

@@ -178,18 +178,43 @@ class DnnlHeaderAbiTest {
         Map<String, FunctionDescriptor> bound = dnnl_h.functions();
         assertTrue(bound.size() >= 30, "bindings registered: " + bound.size());
         assertTrue(prototypes.size() > 100, "prototypes read from the headers: " + prototypes.size());
-        for (var e : bound.entrySet()) {
-            String name = e.getKey();
-            List<Character> c = prototypes.get(name);
-            assertNotNull(c, name + " is bound but has no prototype in the headers");
-            FunctionDescriptor fd = e.getValue();
-            List<Character> java = new ArrayList<>();
-            java.add(fd.returnLayout().map(DnnlHeaderAbiTest::kindOf).orElse('V'));
-            for (MemoryLayout l : fd.argumentLayouts()) java.add(kindOf(l));
-            assertEquals(c.size() - 1, fd.argumentLayouts().size(), name + ": parameter count");
-            assertEquals(c.getFirst(), java.getFirst(), name + ": return type");
-            assertEquals(c, java, name + ": parameter kinds [return, params...]");
+        for (var e : bound.entrySet()) checkBinding(e.getKey(), e.getValue());
+    }
+
+    /** One binding against its prototype: name, parameter count, return kind, parameter kinds. */
+    static void checkBinding(String name, FunctionDescriptor fd) {
+        List<Character> c = prototypes.get(name);
+        assertNotNull(c, name + " is bound but has no prototype in the headers");
+        List<Character> java = new ArrayList<>();
+        java.add(fd.returnLayout().map(DnnlHeaderAbiTest::kindOf).orElse('V'));
+        for (MemoryLayout l : fd.argumentLayouts()) java.add(kindOf(l));
+        assertEquals(c.size() - 1, fd.argumentLayouts().size(), name + ": parameter count");
+        assertEquals(c.getFirst(), java.getFirst(), name + ": return type");
+        assertEquals(c, java, name + ": parameter kinds [return, params...]");
+    }
+
+    /** The creators the training program calls (its forward-training primitives reuse the forward creators). */
+    static final List<String> TRAINING_FUNCTIONS = List.of(
+            "dnnl_convolution_backward_data_primitive_desc_create",
+            "dnnl_convolution_backward_weights_primitive_desc_create",
+            "dnnl_inner_product_backward_data_primitive_desc_create",
+            "dnnl_inner_product_backward_weights_primitive_desc_create",
+            "dnnl_pooling_backward_primitive_desc_create",
+            "dnnl_lrn_backward_primitive_desc_create",
+            "dnnl_eltwise_forward_primitive_desc_create",
+            "dnnl_eltwise_backward_primitive_desc_create");
+
+    @Test
+    void trainingFunctionsAreBoundAndMatchTheirPrototypes() {
+        Map<String, FunctionDescriptor> bound = dnnl_h.functions();
+        for (String name : TRAINING_FUNCTIONS) {
+            assertNotNull(bound.get(name), name + " is not bound");
+            checkBinding(name, bound.get(name));
         }
+        // The reader itself, on the two with scalar parameters: dnnl_dim_t local_size is int64, alpha/beta/k float.
+        assertEquals(List.of('I', 'P', 'P', 'I', 'P', 'P', 'P', 'J', 'F', 'F', 'F', 'P', 'P'), prototypes.get("dnnl_lrn_backward_primitive_desc_create"));
+        assertEquals(List.of('I', 'P', 'P', 'I', 'P', 'P', 'P', 'F', 'F', 'P', 'P'), prototypes.get("dnnl_eltwise_backward_primitive_desc_create"));
+        assertEquals(List.of('I', 'P', 'P', 'P', 'P', 'P', 'P', 'P', 'P'), prototypes.get("dnnl_inner_product_backward_weights_primitive_desc_create"));
     }
 
     @Test

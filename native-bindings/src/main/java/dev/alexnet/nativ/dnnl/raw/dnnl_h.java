@@ -75,11 +75,16 @@ public final class dnnl_h {
     // ---- dnnl_prop_kind_t ----
     public static final int dnnl_forward_training = 64;
     public static final int dnnl_forward_inference = 96;
+    public static final int dnnl_backward = 128;
+    public static final int dnnl_backward_data = 160;
+    public static final int dnnl_backward_weights = 192;
 
     // ---- dnnl_alg_kind_t ----
     public static final int dnnl_convolution_direct = 0x1;
     public static final int dnnl_convolution_auto = 0x3;
     public static final int dnnl_eltwise_relu = 0x20;
+    /** ReLU whose backward reads the forward's destination (so the forward may run in place). */
+    public static final int dnnl_eltwise_relu_use_dst_for_bwd = 0x100;
     public static final int dnnl_pooling_max = 0x1ff;
     public static final int dnnl_lrn_across_channels = 0xaff;
     public static final int dnnl_softmax_accurate = 0x30000;
@@ -87,8 +92,11 @@ public final class dnnl_h {
     // ---- dnnl_query_t ----
     public static final int dnnl_query_impl_info_str = 8;
     public static final int dnnl_query_src_md = 129;
+    public static final int dnnl_query_diff_src_md = 130;
     public static final int dnnl_query_weights_md = 131;
+    public static final int dnnl_query_diff_weights_md = 132;
     public static final int dnnl_query_dst_md = 133;
+    public static final int dnnl_query_diff_dst_md = 134;
     public static final int dnnl_query_workspace_md = 135;
     public static final int dnnl_query_scratchpad_md = 136;
 
@@ -105,6 +113,10 @@ public final class dnnl_h {
     public static final int DNNL_ARG_BIAS = 41;
     public static final int DNNL_ARG_WORKSPACE = 64;
     public static final int DNNL_ARG_SCRATCHPAD = 80;
+    public static final int DNNL_ARG_DIFF_SRC = 129;
+    public static final int DNNL_ARG_DIFF_DST = 145;
+    public static final int DNNL_ARG_DIFF_WEIGHTS = 161;
+    public static final int DNNL_ARG_DIFF_BIAS = 169;
     public static final int DNNL_MAX_NDIMS = 12;
     /** {@code DNNL_MEMORY_NONE}: create a memory object without a buffer. */
     public static final MemorySegment DNNL_MEMORY_NONE = MemorySegment.NULL;
@@ -445,4 +457,77 @@ public final class dnnl_h {
         }
     }
 
+    // ---- training: forward_training variants use the forward creators above with dnnl_forward_training ----
+
+    private static final MethodHandle dnnl_convolution_backward_data_primitive_desc_create$MH = downcall("dnnl_convolution_backward_data_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER));
+    public static int dnnl_convolution_backward_data_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment diff_src_desc, MemorySegment weights_desc, MemorySegment diff_dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_convolution_backward_data_primitive_desc_create$MH.invokeExact(primitive_desc, engine, alg_kind, diff_src_desc, weights_desc, diff_dst_desc, strides, dilates, padding_l, padding_r, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_convolution_backward_weights_primitive_desc_create$MH = downcall("dnnl_convolution_backward_weights_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER));
+    public static int dnnl_convolution_backward_weights_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src_desc, MemorySegment diff_weights_desc, MemorySegment diff_bias_desc, MemorySegment diff_dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_convolution_backward_weights_primitive_desc_create$MH.invokeExact(primitive_desc, engine, alg_kind, src_desc, diff_weights_desc, diff_bias_desc, diff_dst_desc, strides, dilates, padding_l, padding_r, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_eltwise_forward_primitive_desc_create$MH = downcall("dnnl_eltwise_forward_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_FLOAT, C_FLOAT, C_POINTER));
+    public static int dnnl_eltwise_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float alpha, float beta, MemorySegment attr) {
+        try {
+            return (int) dnnl_eltwise_forward_primitive_desc_create$MH.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, dst_desc, alpha, beta, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_eltwise_backward_primitive_desc_create$MH = downcall("dnnl_eltwise_backward_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_FLOAT, C_FLOAT, C_POINTER, C_POINTER));
+    public static int dnnl_eltwise_backward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment diff_src_desc, MemorySegment diff_dst_desc, MemorySegment data_desc, float alpha, float beta, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_eltwise_backward_primitive_desc_create$MH.invokeExact(primitive_desc, engine, alg_kind, diff_src_desc, diff_dst_desc, data_desc, alpha, beta, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_pooling_backward_primitive_desc_create$MH = downcall("dnnl_pooling_backward_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER));
+    public static int dnnl_pooling_backward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment diff_src_desc, MemorySegment diff_dst_desc, MemorySegment strides, MemorySegment kernel, MemorySegment dilation, MemorySegment padding_l, MemorySegment padding_r, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_pooling_backward_primitive_desc_create$MH.invokeExact(primitive_desc, engine, alg_kind, diff_src_desc, diff_dst_desc, strides, kernel, dilation, padding_l, padding_r, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_lrn_backward_primitive_desc_create$MH = downcall("dnnl_lrn_backward_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_FLOAT, C_FLOAT, C_POINTER, C_POINTER));
+    public static int dnnl_lrn_backward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment diff_src_desc, MemorySegment diff_dst_desc, MemorySegment src_desc, long local_size, float alpha, float beta, float k, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_lrn_backward_primitive_desc_create$MH.invokeExact(primitive_desc, engine, alg_kind, diff_src_desc, diff_dst_desc, src_desc, local_size, alpha, beta, k, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_inner_product_backward_data_primitive_desc_create$MH = downcall("dnnl_inner_product_backward_data_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER));
+    public static int dnnl_inner_product_backward_data_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, MemorySegment diff_src_desc, MemorySegment weights_desc, MemorySegment diff_dst_desc, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_inner_product_backward_data_primitive_desc_create$MH.invokeExact(primitive_desc, engine, diff_src_desc, weights_desc, diff_dst_desc, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
+
+    private static final MethodHandle dnnl_inner_product_backward_weights_primitive_desc_create$MH = downcall("dnnl_inner_product_backward_weights_primitive_desc_create", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER));
+    public static int dnnl_inner_product_backward_weights_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, MemorySegment src_desc, MemorySegment diff_weights_desc, MemorySegment diff_bias_desc, MemorySegment diff_dst_desc, MemorySegment hint_fwd_pd, MemorySegment attr) {
+        try {
+            return (int) dnnl_inner_product_backward_weights_primitive_desc_create$MH.invokeExact(primitive_desc, engine, src_desc, diff_weights_desc, diff_bias_desc, diff_dst_desc, hint_fwd_pd, attr);
+        } catch (Throwable t) {
+            throw new AssertionError("should not reach here", t);
+        }
+    }
 }
