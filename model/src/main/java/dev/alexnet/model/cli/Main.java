@@ -1,6 +1,8 @@
 package dev.alexnet.model.cli;
 
 import dev.alexnet.model.io.WeightFileException;
+import dev.alexnet.nativ.NativeLibraryException;
+import dev.alexnet.nativ.cuda.CudaUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,7 +22,8 @@ public final class Main {
         for (SubcommandProvider p : ServiceLoader.load(SubcommandProvider.class)) cli.addSubcommand(p.name(), p.command());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             boolean userError = e instanceof IllegalArgumentException || e instanceof WeightFileException
-                    || e instanceof IllegalStateException || e instanceof UnsupportedOperationException;
+                    || e instanceof IllegalStateException || e instanceof UnsupportedOperationException
+                    || e instanceof CudaUnavailableException || e instanceof NativeLibraryException;
             cmd.getErr().println("error: " + e.getMessage());
             if (!userError || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
             return userError ? 2 : 1;
