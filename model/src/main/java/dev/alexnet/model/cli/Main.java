@@ -6,6 +6,8 @@ import dev.alexnet.nativ.cuda.CudaUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ServiceLoader;
 
 /** {@code bin/alexnet}: forward, classify, export-weights, plus the subcommands other modules provide (compare, peak). */
@@ -24,8 +26,10 @@ public final class Main {
             boolean userError = e instanceof IllegalArgumentException || e instanceof WeightFileException
                     || e instanceof IllegalStateException || e instanceof UnsupportedOperationException
                     || e instanceof CudaUnavailableException || e instanceof NativeLibraryException;
+            // a file that cannot be written or read (full disk, permissions): one line, exit 1, no trace
+            boolean fileError = e instanceof IOException || e instanceof UncheckedIOException;
             cmd.getErr().println("error: " + e.getMessage());
-            if (!userError || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
+            if (!(userError || fileError) || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
             return userError ? 2 : 1;
         });
         return cli.execute(args);

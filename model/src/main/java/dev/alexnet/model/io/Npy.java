@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +26,9 @@ public final class Npy {
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+    /** Bytes per channel call: a ByteBuffer view holds at most 2^31 - 1. */
+    private static final long CHUNK = 1L << 30;
 
     private Npy() {}
 
@@ -97,7 +101,7 @@ public final class Npy {
         return m.group(1);
     }
 
-    /** Writes {@code t} as a version 1.0 {@code <f4} C-order array. */
+    /** Writes {@code t} as a version 1.0 {@code <f4} C-order array, atomically (see {@link AtomicFiles}). */
     public static void write(Path file, Tensor t) throws IOException {
         StringBuilder shape = new StringBuilder("(");
         for (int d : t.shape()) shape.append(d).append(", ");
@@ -108,14 +112,14 @@ public final class Npy {
         int total = 10 + dict.length() + 1;
         int pad = (64 - total % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
-        byte[] out = new byte[10 + header.length() + (int) (t.size() * Float.BYTES)];
-        System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
-        out[6] = 1;
-        out[7] = 0;
-        out[8] = (byte) (header.length() & 0xff);
-        out[9] = (byte) (header.length() >> 8);
-        System.arraycopy(header.getBytes(StandardCharsets.ISO_8859_1), 0, out, 10, header.length());
-        MemorySegment.copy(t.data(), 0, MemorySegment.ofArray(out), 10 + header.length(), t.size() * Float.BYTES);
-        Files.write(file, out);
+        ByteBuffer head = ByteBuffer.allocate(10 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+        head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length()).put(header.getBytes(StandardCharsets.ISO_8859_1)).flip();
+        long bytes = t.size() * Float.BYTES;
+        AtomicFiles.write(file, ch -> {
+            AtomicFiles.writeFully(ch, head);
+            for (long pos = 0; pos < bytes; pos += CHUNK) {
+                AtomicFiles.writeFully(ch, t.data().asSlice(pos, Math.min(CHUNK, bytes - pos)).asByteBuffer());
+            }
+        });
     }
 }

@@ -182,7 +182,10 @@ public final class Safetensors {
         return r;
     }
 
-    /** Writes {@code tensors} (F32) in map order with optional string metadata; the header is padded to 8 bytes. */
+    /**
+     * Writes {@code tensors} (F32) in map order with optional string metadata, atomically (see {@link AtomicFiles});
+     * the header is padded to 8 bytes.
+     */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
@@ -203,22 +206,17 @@ public final class Safetensors {
         int padded = (json.length + 7) / 8 * 8;
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING);
-             Arena arena = Arena.ofConfined()) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip();
-            while (len.hasRemaining()) ch.write(len);
-            ByteBuffer hb = ByteBuffer.wrap(headerBytes);
-            while (hb.hasRemaining()) ch.write(hb);
-            long dataStart = 8 + padded;
-            MemorySegment map = ch.map(FileChannel.MapMode.READ_WRITE, 0, dataStart + offset, arena);
-            long pos = dataStart;
+        long total = offset;
+        AtomicFiles.write(file, ch -> { // channel writes, not a mapping: a full disk is an IOException, not an InternalError
+            AtomicFiles.writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip());
+            AtomicFiles.writeFully(ch, ByteBuffer.wrap(headerBytes));
             for (Tensor t : tensors.values()) {
-                MemorySegment.copy(t.data(), 0, map, pos, t.size() * Float.BYTES);
-                pos += t.size() * Float.BYTES;
+                long bytes = t.size() * Float.BYTES;
+                for (long pos = 0; pos < bytes; pos += CHUNK) {
+                    AtomicFiles.writeFully(ch, t.data().asSlice(pos, Math.min(CHUNK, bytes - pos)).asByteBuffer());
+                }
             }
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            if (ch.size() != 8 + padded + total) throw new IOException("wrote " + ch.size() + " bytes, expected " + (8 + padded + total));
+        });
     }
 }
