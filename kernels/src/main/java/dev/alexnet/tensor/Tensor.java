@@ -56,7 +56,10 @@ public final class Tensor {
         long n = 1;
         for (int d : shape) {
             if (d <= 0) throw new IllegalArgumentException("non-positive dimension in shape " + Arrays.toString(shape));
-            n = Math.multiplyExact(n, d);
+            if (n > Long.MAX_VALUE / Float.BYTES / d) { // the byte size, n * d * 4, would overflow a long
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more elements than a tensor can hold");
+            }
+            n *= d;
         }
         return n;
     }

@@ -8,6 +8,7 @@ import dev.alexnet.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,8 +22,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * The 16 parameter tensors of AlexNet under their PyTorch names ({@code conv1.weight} [96,3,11,11] ...
- * {@code fc8.bias} [1000]), whole-network shapes. Owns the memory they live in (an arena, or a
- * memory-mapped file): close it when no program compiled from it is running any more.
+ * {@code fc8.bias} [1000]), whole-network shapes. Owns the memory they live in (an arena; a file is
+ * read into it, never mapped, so changing the file later cannot touch loaded weights): close it when no
+ * program compiled from it is running any more.
  */
 public final class AlexNetWeights implements AutoCloseable {
     private final Arena arena;
@@ -138,7 +140,10 @@ public final class AlexNetWeights implements AutoCloseable {
         return new AlexNetWeights(arena, t, "counter init (golden)");
     }
 
-    /** Memory-maps a safetensors file; every AlexNet tensor must be there with its exact shape, F32. */
+    /**
+     * Reads a safetensors file into memory this object owns; every AlexNet tensor must be there with its
+     * exact shape, F32, and finite (a NaN or infinity in a weight is refused, naming the tensor).
+     */
     public static AlexNetWeights load(Path file) {
         Arena arena = Arena.ofShared();
         try {
@@ -150,10 +155,24 @@ public final class AlexNetWeights implements AutoCloseable {
                         + Arrays.toString(AlexNetSpec.paramShape(name)).replace("1000", "classes") + "; names follow PyTorch: conv1.weight ... fc8.bias)");
                 t.put(name, x);
             }
-            return new AlexNetWeights(arena, t, "file " + file.getFileName());
+            AlexNetWeights w = new AlexNetWeights(arena, t, "file " + file.getFileName());
+            for (var e : t.entrySet()) checkFinite(file, e.getKey(), e.getValue());
+            return w;
         } catch (RuntimeException e) {
             arena.close();
             throw e;
+        }
+    }
+
+    private static void checkFinite(Path file, String name, Tensor x) {
+        MemorySegment d = x.data();
+        long n = x.size();
+        for (long i = 0; i < n; i++) {
+            float v = d.getAtIndex(JAVA_FLOAT, i);
+            if (!Float.isFinite(v)) {
+                throw new WeightFileException(file + ": tensor '" + name + "' holds " + v + " at flat index " + i
+                        + " (weights must be finite)");
+            }
         }
     }
 

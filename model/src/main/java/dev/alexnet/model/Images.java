@@ -1,8 +1,11 @@
 package dev.alexnet.model;
 
+import dev.alexnet.model.io.IoErrors;
 import dev.alexnet.model.io.WeightFileException;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -11,6 +14,7 @@ import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
@@ -25,14 +29,32 @@ public final class Images {
 
     private Images() {}
 
+    /** Images with more pixels than this are refused before decoding (a few hundred bytes of PNG can claim gigapixels). */
+    public static final long MAX_PIXELS = 100_000_000L;
+
+    /** Decodes a JPEG, PNG, GIF or BMP file; refuses, before decoding, an image of more than {@link #MAX_PIXELS} pixels. */
     public static BufferedImage read(Path file) {
-        if (!Files.isReadable(file)) throw new WeightFileException(file + ": no such file or not readable");
-        try {
-            BufferedImage img = ImageIO.read(file.toFile());
-            if (img == null) throw new WeightFileException(file + ": not a readable image (JPEG, PNG, GIF or BMP expected)");
-            return img;
+        if (Files.isDirectory(file)) throw new WeightFileException(file + ": is a directory, expected an image file");
+        if (!Files.exists(file)) throw new WeightFileException(file + ": no such file");
+        if (!Files.isReadable(file)) throw new WeightFileException(file + ": permission denied");
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) throw new WeightFileException(file + ": not a readable image (JPEG, PNG, GIF or BMP expected)");
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0), h = reader.getHeight(0);
+                if (w < 1 || h < 1 || w * h > MAX_PIXELS) {
+                    throw new WeightFileException(file + ": the image claims " + w + " x " + h + " pixels; at most " + MAX_PIXELS + " are decoded");
+                }
+                BufferedImage img = reader.read(0);
+                if (img == null) throw new WeightFileException(file + ": not a readable image (JPEG, PNG, GIF or BMP expected)");
+                return img;
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException e) {
-            throw new WeightFileException(file + ": cannot decode image (" + e.getMessage() + ")", e);
+            throw new WeightFileException(file + ": cannot decode image (" + IoErrors.reason(e) + ")", e);
         }
     }
 
@@ -45,22 +67,29 @@ public final class Images {
         }
     }
 
-    /** Writes the preprocessed [3,size,size] planes of {@code img} at float offset {@code offset} of {@code dst}. */
+    /**
+     * Writes the preprocessed [3,size,size] planes of {@code img} at float offset {@code offset} of {@code dst}.
+     * Only the central crop of the scaled image is drawn (the scaling is clipped to it), so memory stays at
+     * {@code size x size} pixels whatever the aspect ratio: a 1 x 30000 image scales to 256 x 7,680,000.
+     */
     public static void preprocess(BufferedImage img, int size, MemorySegment dst, long offset) {
         int w = img.getWidth(), h = img.getHeight();
         double scale = (double) SHORTER_SIDE / Math.min(w, h);
-        int sw = Math.max(size, (int) Math.round(w * scale)), sh = Math.max(size, (int) Math.round(h * scale));
-        BufferedImage scaled = new BufferedImage(sw, sh, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = scaled.createGraphics();
+        long sw = Math.max(size, Math.round(w * scale)), sh = Math.max(size, Math.round(h * scale));
+        if (sw > Integer.MAX_VALUE || sh > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("image of " + w + " x " + h + " pixels: too elongated to scale its shorter side to " + SHORTER_SIDE);
+        }
+        long x0 = (sw - size) / 2, y0 = (sh - size) / 2;
+        BufferedImage crop = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = crop.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
         g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-        g.drawImage(img, 0, 0, sw, sh, null);
+        g.drawImage(img, (int) -x0, (int) -y0, (int) sw, (int) sh, null); // the crop is the destination: the rest is clipped
         g.dispose();
-        int x0 = (sw - size) / 2, y0 = (sh - size) / 2;
         long plane = (long) size * size;
         for (int y = 0; y < size; y++) {
             for (int x = 0; x < size; x++) {
-                int rgb = scaled.getRGB(x0 + x, y0 + y);
+                int rgb = crop.getRGB(x, y);
                 long i = offset + (long) y * size + x;
                 dst.setAtIndex(JAVA_FLOAT, i, ((rgb >> 16) & 0xff) - MEAN_RGB[0]);
                 dst.setAtIndex(JAVA_FLOAT, i + plane, ((rgb >> 8) & 0xff) - MEAN_RGB[1]);

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.alexnet.model.io.AtomicFiles;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,6 +54,7 @@ public final class RunStats {
         return spans.stream().filter(s -> s.track.equals(track) && s.kind == kind).mapToLong(Span::durNanos).sum();
     }
 
+    /** Writes the trace atomically (see {@link AtomicFiles}). */
     public synchronized void writeTrace(Path file) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
@@ -68,6 +72,7 @@ public final class RunStats {
                     .put("ts", (s.startNanos - origin) / 1000.0).put("dur", s.durNanos / 1000.0);
         }
         root.put("displayTimeUnit", "ms");
-        json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
+        byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+        AtomicFiles.write(file, ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(bytes)));
     }
 }

@@ -35,7 +35,7 @@ public final class SingleDeviceNetwork implements Network {
     @Override
     public void prepare(int batch) {
         Program p = program(batch);
-        try (Arena a = Arena.ofConfined()) {
+        try (Arena a = Arena.ofShared()) { // shared, as forward's segments: a confined output would run the last step on the caller alone
             p.run(a.allocate(p.inputFloats() * Float.BYTES, 64), a.allocate(p.outputFloats() * Float.BYTES, 64));
         }
     }

@@ -97,7 +97,7 @@ public final class TwoTowerNetwork implements Network {
 
     @Override
     public void prepare(int batch) {
-        try (Arena a = Arena.ofConfined()) {
+        try (Arena a = Arena.ofShared()) { // shared: the tower threads read and write it
             forward(a.allocate((long) batch * 3 * spec.inputSize() * spec.inputSize() * Float.BYTES, 64),
                     a.allocate((long) batch * AlexNetSpec.CLASSES * Float.BYTES, 64), batch, null);
         }

@@ -105,6 +105,35 @@ class NpyBadInputTest {
     }
 
     @Test
+    void elementCountsThatOverflowAreRefused() throws IOException {
+        // 4 * 2^30 * 2^30 * 4 floats: the byte count wraps to 0 in 64-bit arithmetic
+        fails(npy("wrap.npy", 1, dict("<f4", false, "(4, 1073741824, 1073741824, 4)"), 0), "impossibly large", "overflows");
+        fails(npy("huge.npy", 1, dict("<f4", false, "(2147483647, 2147483647, 2147483647)"), 8), "impossibly large");
+        // a shape that fits 64 bits but not the file: refused before anything is allocated
+        fails(npy("claims.npy", 1, dict("<f4", false, "(1000000, 1000000)"), 8), "needs 4000000000000 data bytes", "has 8", "truncated");
+    }
+
+    @Test
+    void garbageInTheHeaderIsNotEchoedRaw() throws IOException {
+        // escape sequences and bytes from a binary file must not reach the terminal as they are
+        Path p = npy("garbage.npy", 1, "{'descr': '<f4', \u001b[2J\u001b]0;owned\u0007 \u00ff\u0000 'fortran_order': False, }", 0);
+        WeightFileException e = assertThrows(WeightFileException.class, () -> Npy.read(p, arena));
+        String m = e.getMessage();
+        assertTrue(m.contains("'shape'") && m.contains("\\x1b[2J") && m.contains("\\x07") && m.contains("\\xff") && m.contains("\\x00"), m);
+        for (char c : m.toCharArray()) assertTrue(c >= 0x20 && c < 0x7f, "raw character " + (int) c + " in: " + m);
+        String longHeader = "{'descr': '<f4', 'fortran_order': False, 'junk': '" + "x".repeat(5000) + "', }";
+        String m2 = assertThrows(WeightFileException.class, () -> Npy.read(npy("long-header.npy", 1, longHeader, 0), arena)).getMessage();
+        assertTrue(m2.length() < 400 && m2.endsWith("..."), m2);
+    }
+
+    @Test
+    void aDirectoryIsNamedAsOne() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("batch.npy"));
+        fails(d, "is a directory");
+        fails(dir.resolve("absent.npy"), "no such file");
+    }
+
+    @Test
     void unsupportedVersion() throws IOException {
         fails(npy("v9.npy", 9, dict("<f4", false, "(1,)"), 4), "version 9");
     }

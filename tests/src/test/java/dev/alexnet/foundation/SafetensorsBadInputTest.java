@@ -27,6 +27,7 @@ import java.util.StringJoiner;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,12 +51,6 @@ class SafetensorsBadInputTest {
 
     private Path file(String name, String header, int dataBytes) throws IOException {
         return file(name, header, new byte[dataBytes], null);
-    }
-
-    private static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) b.putFloat(f);
-        return b.array();
     }
 
     /** Asserts the read fails with a message holding the file name and every one of {@code parts}. */
@@ -88,7 +83,58 @@ class SafetensorsBadInputTest {
         Path p = file("long-header.safetensors", "{}", new byte[16], 1000L);
         readFails(p, "header length 1000", "26 bytes", "truncated");
         Path neg = file("negative-header.safetensors", "{}", new byte[16], -16L); // 2^64 - 16 as unsigned
-        readFails(neg, "header length -16");
+        readFails(neg, "header length 18446744073709551600", "limit");
+        Path top = file("top-bit.safetensors", "{}", new byte[16], Long.MIN_VALUE);
+        readFails(top, "header length 9223372036854775808", "limit");
+    }
+
+    @Test
+    void headerBeyondTheFormatsLimit() throws IOException {
+        // the reference reader refuses headers over 100,000,000 bytes whatever the file size
+        readFails(file("big-header.safetensors", "{}", new byte[16], 100_000_001L), "header length 100000001", "limit of 100000000");
+    }
+
+    @Test
+    void duplicateNamesAreRefused() throws IOException {
+        Path p = file("twice.safetensors", "{\"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
+                + " \"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8);
+        readFails(p, "names a tensor twice", "'w'");
+    }
+
+    @Test
+    void holesAndTrailingBytesAreRefused() throws IOException {
+        readFails(file("gap.safetensors", "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
+                + " \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 12]}}", 12), "[4, 8)", "belong to no tensor", "after 'a'");
+        readFails(file("late-start.safetensors", "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8),
+                "[0, 4)", "must start at 0");
+        readFails(file("trailing.safetensors", "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 12),
+                "end at byte 4", "holds 12 data bytes", "trailing");
+        readFails(file("nothing.safetensors", "{}", 4), "end at byte 0", "trailing");
+    }
+
+    @Test
+    void aDirectoryOrAnUnreadableFileSaysWhy() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("weights.safetensors"));
+        readFails(d, "is a directory");
+        Path p = file("locked.safetensors", "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4);
+        assertTrue(p.toFile().setReadable(false, false));
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(p), "running as root: permissions do not apply");
+        readFails(p, "permission denied");
+    }
+
+    @Test
+    void tensorsLiveInOwnedAlignedMemoryNotAMapping() throws IOException {
+        Path p = dir.resolve("owned.safetensors");
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("a", Tensor.of(arena, new float[] {1, 2, 3}, 3));
+        t.put("b", Tensor.of(arena, new float[] {4, 5}, 2));
+        Safetensors.write(p, t, null);
+        Map<String, Tensor> back = Safetensors.read(p, arena);
+        assertFalse(back.get("a").data().isMapped(), "a mapping of the file");
+        assertEquals(0, back.get("a").data().address() % 64);
+        Files.write(p, new byte[0]); // the file emptied under the loaded tensors: they keep their values
+        assertArrayEquals(new float[] {1, 2, 3}, back.get("a").toArray());
+        assertArrayEquals(new float[] {4, 5}, back.get("b").toArray());
     }
 
     @Test
@@ -180,19 +226,6 @@ class SafetensorsBadInputTest {
         }
     }
 
-    @Test
-    void misalignedTensorIsCopiedNotMisread() throws IOException {
-        byte[] data = new byte[2 + 12];
-        System.arraycopy(floats(1.5f, -2.25f, 3), 0, data, 2, 12);
-        // header padded so that the data section starts 8-aligned: the tensor at offset 2 is then misaligned
-        String h = "{\"w\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [2, 14]}}";
-        h = h + " ".repeat((8 - h.length() % 8) % 8);
-        Path p = file("misaligned.safetensors", h, data, null);
-        Tensor w = Safetensors.read(p, arena).get("w");
-        assertArrayEquals(new float[] {1.5f, -2.25f, 3}, w.toArray());
-        assertEquals(0, w.data().address() % 4);
-    }
-
     // ------------------------------------------------------------ the AlexNet weights on top of it
 
     /** A sparse file holding every AlexNet tensor (zeros), with {@code shapes} overriding some shapes; no 244 MB written. */
@@ -222,7 +255,7 @@ class SafetensorsBadInputTest {
     @Test
     void alexNetWeightsMissingTensor() throws IOException {
         Path p = sparseAlexNet("no-fc8-bias.safetensors", Map.of(), List.of("fc8.bias"));
-        fails(p, () -> AlexNetWeights.load(p), "'fc8.bias'", "missing", "[1000]");
+        fails(p, () -> AlexNetWeights.load(p), "'fc8.bias'", "missing", "[classes]");
     }
 
     @Test
@@ -230,6 +263,35 @@ class SafetensorsBadInputTest {
         // the ungrouped conv2 (CaffeNet-style single column) is a realistic mistake
         Path p = sparseAlexNet("ungrouped.safetensors", Map.of("conv2.weight", new int[] {256, 96, 5, 5}), List.of());
         fails(p, () -> AlexNetWeights.load(p), "'conv2.weight'", "[256, 96, 5, 5]", "expected [256, 48, 5, 5]");
+    }
+
+    @Test
+    void alexNetWeightsWithNaNOrInfinityAreRefused() throws IOException {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            Path p = sparseAlexNet("bad.safetensors", Map.of(), List.of());
+            long at = tensorStart(p, "conv2.weight") + 4L * 17;
+            try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                f.seek(at);
+                f.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(bad).array());
+            }
+            WeightFileException e = assertThrows(WeightFileException.class, () -> AlexNetWeights.load(p));
+            String m = e.getMessage();
+            assertTrue(m.contains("'conv2.weight'") && m.contains(Float.toString(bad)) && m.contains("index 17") && m.contains("finite"), m);
+            assertFalse(m.contains("\n"), m);
+        }
+    }
+
+    /** File offset of tensor {@code name}'s first byte. */
+    private static long tensorStart(Path p, String name) throws IOException {
+        byte[] head = new byte[8];
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "r")) {
+            f.readFully(head);
+            long len = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            byte[] h = new byte[(int) len];
+            f.readFully(h);
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(h);
+            return 8 + len + node.get(name).get("data_offsets").get(0).asLong();
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.alexnet.model.ClassNames;
 import dev.alexnet.model.Images;
 import dev.alexnet.model.Network;
 import dev.alexnet.model.RunStats;
+import dev.alexnet.model.io.AtomicFiles;
 import dev.alexnet.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,6 +45,11 @@ final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AlexNetSpec spec = net.spec();
         int s = spec.inputSize();
+        // option errors and output paths before any image is decoded or weight drawn
+        if (top < 1 || top > AlexNetSpec.CLASSES) throw new IllegalArgumentException("--top must be between 1 and " + AlexNetSpec.CLASSES + ", got " + top);
+        if (repeat < 1) throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+        if (warmupMs < 0) throw new IllegalArgumentException("--warmup-ms must not be negative, got " + warmupMs);
+        if (trace != null) AtomicFiles.checkWritable(trace, "--trace");
         List<String> labels = new ArrayList<>();
         List<BufferedImage> pics = new ArrayList<>();
         if (images.isEmpty()) {

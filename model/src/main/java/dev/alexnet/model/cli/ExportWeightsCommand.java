@@ -2,6 +2,7 @@ package dev.alexnet.model.cli;
 
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
+import dev.alexnet.model.io.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,6 +24,7 @@ final class ExportWeightsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        AtomicFiles.checkWritable(output, "--output"); // before the 61M parameters are drawn
         try (AlexNetWeights w = counter ? AlexNetWeights.counter() : AlexNetWeights.paperInit(seed)) {
             w.save(output, counter ? Map.of() : Map.of("seed", Long.toString(seed)));
             System.out.printf("wrote %s: %d tensors, %,d parameters (%s)%n", output, w.tensors().size(), AlexNetSpec.parameterCount(), w.origin());

@@ -1,9 +1,13 @@
 package dev.alexnet.model.cli;
 
 import dev.alexnet.model.io.WeightFileException;
+import dev.alexnet.nativ.NativeLibraryException;
+import dev.alexnet.nativ.cuda.CudaUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ServiceLoader;
 
 /** {@code bin/alexnet}: forward, classify, export-weights, plus the subcommands other modules provide (compare, peak). */
@@ -21,9 +25,12 @@ public final class Main {
         for (SubcommandProvider p : ServiceLoader.load(SubcommandProvider.class)) cli.addSubcommand(p.name(), p.command());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             boolean userError = e instanceof IllegalArgumentException || e instanceof WeightFileException
-                    || e instanceof IllegalStateException || e instanceof UnsupportedOperationException;
+                    || e instanceof IllegalStateException || e instanceof UnsupportedOperationException
+                    || e instanceof CudaUnavailableException || e instanceof NativeLibraryException;
+            // a file that cannot be written or read (full disk, permissions): one line, exit 1, no trace
+            boolean fileError = e instanceof IOException || e instanceof UncheckedIOException;
             cmd.getErr().println("error: " + e.getMessage());
-            if (!userError || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
+            if (!(userError || fileError) || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
             return userError ? 2 : 1;
         });
         return cli.execute(args);
