@@ -199,7 +199,7 @@ public final class Safetensors {
                 out.put(e.getKey(), e.getValue().asText());
             }
             return out;
-        } catch (NoSuchFileException e) {
+        } catch (java.nio.file.NoSuchFileException e) {
             throw new WeightFileException(file + ": no such file", e);
         } catch (IOException e) {
             throw new WeightFileException(file + ": cannot read (" + e.getMessage() + ")", e);
