@@ -1,7 +1,9 @@
 package dev.alexnet.testing;
 
+import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
+import dev.alexnet.device.Program;
 import dev.alexnet.kernels.Agreement;
 import dev.alexnet.tensor.Tensor;
 
@@ -75,5 +77,31 @@ public final class TestData {
     /** The agreement figure of {@code got} against {@code want} (same length). */
     public static double relErr(float[] got, float[] want) {
         return Agreement.of(got, want, Agreement.FP32_BOUND).error();
+    }
+
+    /**
+     * What the scalar reference computes for one N(0, 1) input: the logits of a network, and the softmax
+     * probabilities of those logits; {@link #output} allocates a buffer of the same size for a device's answer.
+     */
+    public record Reference(MemorySegment input, MemorySegment logits, MemorySegment probs, long outputFloats) {
+        public MemorySegment output(Arena arena) {
+            return arena.allocate(outputFloats * Float.BYTES, 64);
+        }
+    }
+
+    /** {@link Reference} for {@code logitsOnly} (a network ending in logits) at {@code batch}, input drawn from {@code seed}. */
+    public static Reference reference(Arena arena, List<Layer> logitsOnly, int batch, long seed) {
+        try (JavaDevice ref = new JavaDevice(1, JavaDevice.Kernels.REFERENCE)) {
+            Program logits = ref.compile(logitsOnly, batch);
+            int classes = Math.toIntExact(logitsOnly.getLast().spec().outputSize());
+            Program softmax = ref.compile(List.of(Layer.of(new LayerSpec.Softmax("softmax", classes))), batch);
+            MemorySegment in = arena.allocate(logits.inputFloats() * Float.BYTES, 64);
+            fillGaussian(in, logits.inputFloats(), new SplittableRandom(seed), 1f);
+            Reference r = new Reference(in, arena.allocate(logits.outputFloats() * Float.BYTES, 64),
+                    arena.allocate(logits.outputFloats() * Float.BYTES, 64), logits.outputFloats());
+            logits.run(in, r.logits());
+            softmax.run(r.logits(), r.probs());
+            return r;
+        }
     }
 }
