@@ -9,7 +9,7 @@ MVN := mvn -B -q -Dstyle.color=never
 JAR := bench/target/alexnet-bench-0.1.0-SNAPSHOT.jar
 SOURCES := $(shell find kernels native-bindings model bench -name '*.java' -o -name 'pom.xml' -o -path '*/resources/*' -type f 2>/dev/null) pom.xml
 
-.PHONY: all build run train test test-gpu bench bench-full golden gpu-bundle clean
+.PHONY: all build run train test check-generated test-gpu bench bench-full golden gpu-bundle clean
 
 all: build
 
@@ -23,7 +23,7 @@ $(JAR): $(SOURCES)
 run: build
 	bin/alexnet classify --timing
 
-test:
+test: check-generated
 	$(MVN) install
 
 # One epoch of Fashion-MNIST with the defaults (docs/TRAINING.md). Needs Debian's dataset-fashion-mnist.
@@ -33,7 +33,25 @@ train: build
 	@test -f $(FASHION_MNIST) || { echo "Fashion-MNIST is missing: install it with 'apt-get install -y dataset-fashion-mnist' (as root)" >&2; exit 2; }
 	bin/alexnet train --data fashion-mnist --epochs 1 --out $(RUN)
 
-# GPU-tagged tests only (on the lent GPU host, from the bundle: see README).
+# The tile kernels are generated (tools/gen_*_tiles.py, standard library only): regenerate them into a
+# temporary folder and fail on any difference, so that an edit to a generated file cannot go unnoticed.
+# Without python3 the check is skipped with a message (the build and the tests need no Python).
+GENERATED := ConvTiles:gen_conv_tiles.py LinearTiles:gen_linear_tiles.py GemmTiles:gen_gemm_tiles.py
+check-generated:
+	@if ! command -v python3 >/dev/null; then \
+	    echo "check-generated: SKIPPED: python3 not found, so the generated tile kernels were not compared with their generators (the tests themselves need no Python)" >&2; \
+	    exit 0; fi; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && status=0 && \
+	for g in $(GENERATED); do \
+	    cls=$${g%%:*}; gen=tools/$${g#*:}; file=kernels/src/main/java/dev/alexnet/kernels/vec/$$cls.java; \
+	    python3 $$gen > "$$tmp/$$cls.java" || { echo "check-generated: $$gen failed" >&2; exit 1; }; \
+	    if ! cmp -s "$$tmp/$$cls.java" $$file; then \
+	        echo "check-generated: $$file differs from what $$gen generates (edit the generator, then: python3 $$gen > $$file)" >&2; \
+	        diff -u $$file "$$tmp/$$cls.java" | head -20 >&2; status=1; \
+	    fi; \
+	done; exit $$status
+
+# GPU-tagged tests only, with Maven (on a CUDA host without Maven, use the gpu-bundle: docs/GPU.md).
 test-gpu:
 	$(MVN) install -Dalexnet.test.groups=gpu -Dalexnet.test.excludedGroups= -Dalexnet.test.extra=-Dalexnet.gpu=true
 
@@ -52,10 +70,10 @@ clean:
 	$(MVN) clean
 	rm -rf dist gpu-bundle
 
-# ---- gpu-bundle: a self-contained folder for the lent GPU host, which has no JDK and no Maven (docs/GPU.md).
+# ---- gpu-bundle: a self-contained folder for a CUDA host without a JDK or Maven (docs/GPU.md).
 # A jlink-ed runtime, the project's jars with their runtime dependencies except the large ones the GPU tests
 # never load (oneDNN 28 MB, ONNX Runtime 52 MB, the plotting libraries), the test classes, JUnit's console
-# launcher, and the scripts run-gpu-tests and run-cuda-bench. About 58 MB, under the 64 MiB a carry allows.
+# launcher, and the scripts run-gpu-tests and run-cuda-bench. About 58 MB.
 GPU_BUNDLE_EXCLUDED := dnnl,onnxruntime,xchart,pdfbox,pdfbox-io,fontbox,graphics2d,VectorGraphics2D,animated-gif-lib,commons-logging
 GPU_BUNDLE_MODULES := java.base,java.logging,java.xml,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector
 JUNIT_CONSOLE := org.junit.platform:junit-platform-console-standalone:1.14.1

@@ -4,7 +4,7 @@
 Without the hsdis plugin, -XX:CompileCommand=print,<method> prints each nmethod's machine code as hex.
 This script cuts the dump into nmethods, disassembles each with objdump, and for every loop (a backward
 jump) holding vector FMAs prints: FMAs, zmm moves to/from the stack (spilled accumulators), and
-instructions, smallest loops first. It is how ConvTiles' loop shapes were checked (see its class comment).
+instructions, smallest loops first. It is how ConvTiles' loop shapes were checked (bench/RESULTS.md, "Why the kernels look the way they do").
 
   java ... -XX:+UnlockDiagnosticVMOptions '-XX:CompileCommand=print,dev.alexnet.kernels.vec.ConvTiles::*' \
        ... > dump.txt

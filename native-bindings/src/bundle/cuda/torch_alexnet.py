@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch baseline for the CUDA device's benchmark: the same paper AlexNet, same order as
-dev.alexnet.nativ.cuda.CudaBench (conv1 pool1 lrn1 conv2 pool2 lrn2 conv3 conv4 conv5 pool5 fc6 fc7 fc8 softmax),
+"""PyTorch baseline for the CUDA device's benchmark: the same network as dev.alexnet.nativ.cuda.CudaBench.BENCH_NET,
+AlexNet in CaffeNet's order (conv1 pool1 lrn1 conv2 pool2 lrn2 conv3 conv4 conv5 pool5 fc6 fc7 fc8 softmax; the paper
+normalises before pooling), LRN over all channels,
 eval mode, cudnn.benchmark=True, TF32 off then on, input already on the GPU, CUDA-event timing;
 batch 1 also eager and as a CUDA graph. Usage: python3 torch_alexnet.py [batches] [iterations]"""
 import sys

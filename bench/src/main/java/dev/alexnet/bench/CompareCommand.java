@@ -1,6 +1,7 @@
 package dev.alexnet.bench;
 
 import dev.alexnet.device.JavaDevice;
+import dev.alexnet.kernels.Agreement;
 import dev.alexnet.model.Devices;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -2,6 +2,7 @@ package dev.alexnet.bench;
 
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Program;
+import dev.alexnet.kernels.Agreement;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -30,7 +30,7 @@ import java.util.function.IntToDoubleFunction;
 public final class Peak {
     private Peak() {}
 
-    // Species and accumulators must be JIT constants and locals (measurements.md): static final, no arrays.
+    // Species and accumulators must be JIT constants and locals (docs/DESIGN.md, "Rules for Vector API kernels"): static final, no arrays.
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 

@@ -1,5 +1,7 @@
 package dev.alexnet.bench;
 
+import dev.alexnet.kernels.Agreement;
+
 /**
  * One measured case: a table layer (or the whole network) on one device at one batch size.
  * Times in milliseconds per run of the whole batch; throughput at the median time.

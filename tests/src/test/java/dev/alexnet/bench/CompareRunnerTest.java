@@ -5,6 +5,7 @@ import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;
+import dev.alexnet.kernels.Agreement;
 import dev.alexnet.model.Devices;
 import org.junit.jupiter.api.Test;
 

@@ -11,7 +11,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The work figures every benchmark divides by: DESIGN.md's MACs table, and bytes for the memory-bound layers. */
+/** The work figures every benchmark divides by: the MACs in docs/DESIGN.md's network table, and bytes for the memory-bound layers. */
 class LayerTableTest {
     static LayerTable table;
 
@@ -21,7 +21,7 @@ class LayerTableTest {
     @AfterAll
     static void close() { table.close(); }
 
-    /** DESIGN.md, "The network": MACs per image. */
+    /** docs/DESIGN.md, "The network": MACs per image. */
     static final Map<String, Long> MACS = new LinkedHashMap<>();
     static {
         MACS.put("conv1", 105_415_200L);

@@ -11,6 +11,7 @@ import dev.alexnet.model.RunStats;
 import dev.alexnet.model.SingleDeviceNetwork;
 import dev.alexnet.model.TwoTowerNetwork;
 import dev.alexnet.tensor.Tensor;
+import dev.alexnet.testing.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,12 +73,7 @@ class TwoTowerTest {
     }
 
     static double relErr(float[] a, float[] b) {
-        double maxDiff = 0, maxRef = 0;
-        for (int i = 0; i < a.length; i++) {
-            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-            maxRef = Math.max(maxRef, Math.abs(b[i]));
-        }
-        return maxDiff / maxRef;
+        return TestData.relErr(a, b);
     }
 
     @Test

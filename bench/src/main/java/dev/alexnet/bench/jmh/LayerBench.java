@@ -1,6 +1,6 @@
 package dev.alexnet.bench.jmh;
 
-import dev.alexnet.bench.Agreement;
+import dev.alexnet.kernels.Agreement;
 import dev.alexnet.bench.LayerTable;
 import dev.alexnet.bench.Oracle;
 import dev.alexnet.device.Device;
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Choices, and why:
  * <ul>
  *   <li>{@code -XX:-TieredCompilation}: C1 gave up on a big kernel method ("out of virtual
- *       registers") and in 2 of 5 runs left it ~100x slow for the whole run (docs/measurements.md);
+ *       registers") and in 2 of 5 runs left it ~100x slow for the whole run (docs/DESIGN.md);
  *       C2-only compiles it once, properly.</li>
  *   <li>1 fork by default (the scripts set 3 for the full profile): each fork pays the weights'
  *       initialisation and a reference check; forks guard against a JIT outcome that sticks.</li>

@@ -1,6 +1,6 @@
 package dev.alexnet.bench.jmh;
 
-import dev.alexnet.bench.Agreement;
+import dev.alexnet.kernels.Agreement;
 import dev.alexnet.bench.LayerTable;
 import dev.alexnet.bench.Oracle;
 import dev.alexnet.device.JavaDevice;

@@ -1,11 +1,11 @@
 package dev.alexnet.bench.kernels;
 
+import dev.alexnet.device.AlexNetLayers;
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.Program;
 import dev.alexnet.kernels.ConvShape;
-import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.kernels.LrnShape;
 import dev.alexnet.kernels.PoolShape;
 import dev.alexnet.kernels.vec.ConvVec;
@@ -41,19 +41,12 @@ import java.util.SplittableRandom;
  * within minutes).
  */
 public final class KernelGflops {
-    /** One core's FP32 FMA peak on the development machine (measurements.md). */
+    /** One core's FP32 FMA peak: the best `bin/alexnet peak` reading on the project's machine (docs/DESIGN.md); the probe also prints the FMA loop measured now. */
     static final double PEAK_PER_CORE = 232.8;
 
-    record Conv(String name, int c, int h, int k, int kernel, int stride, int pad, int groups) {
-        ConvShape shape(int n) { return ConvShape.of(n, c, h, h, k, kernel, stride, pad, groups); }
-    }
-
-    static final List<Conv> CONVS = List.of(
-            new Conv("conv1", 3, 227, 96, 11, 4, 0, 1),
-            new Conv("conv2", 96, 27, 256, 5, 1, 2, 2),
-            new Conv("conv3", 256, 13, 384, 3, 1, 1, 1),
-            new Conv("conv4", 384, 13, 384, 3, 1, 1, 2),
-            new Conv("conv5", 384, 13, 256, 3, 1, 1, 2));
+    /** The paper network's convolutions (whole network, groups=2 where the towers do not talk). */
+    static final List<LayerSpec.Conv> CONVS = AlexNetLayers.PAPER.layers().stream()
+            .filter(LayerSpec.Conv.class::isInstance).map(LayerSpec.Conv.class::cast).toList();
 
     /** With {@code ab=MR:KC}: each convolution also runs with ConvVec.Tuning(MR, KC), interleaved rep by rep with the default. */
     static ConvVec.Tuning abTuning = null;
@@ -85,7 +78,7 @@ public final class KernelGflops {
         for (int t : threads) {
             try (ThreadTeam team = new ThreadTeam(t)) {
                 for (int n : batches) {
-                    if (what.contains("conv")) for (Conv c : CONVS) if (layers == null || Arrays.asList(layers.split(",")).contains(c.name())) conv(team, c, n, reps);
+                    if (what.contains("conv")) for (LayerSpec.Conv c : CONVS) if (layers == null || Arrays.asList(layers.split(",")).contains(c.name())) conv(team, c, n, reps);
                     if (what.contains("fc")) {
                         fc(team, "fc6", 9216, 4096, n, reps);
                         fc(team, "fc7", 4096, 4096, n, reps);
@@ -161,7 +154,7 @@ public final class KernelGflops {
         return ts[reps / 2];
     }
 
-    static void conv(ThreadTeam team, Conv c, int n, int reps) {
+    static void conv(ThreadTeam team, LayerSpec.Conv c, int n, int reps) {
         ConvShape s = c.shape(n);
         try (Arena arena = Arena.ofShared()) {
             Nhwc inL = new Nhwc(s.c(), s.h(), s.w(), s.padH(), s.padW()), outL = Nhwc.of(s.k(), s.p(), s.q());
@@ -215,10 +208,15 @@ public final class KernelGflops {
         }
     }
 
+    /** The paper network's layer {@code name} (whole network). */
+    static <T extends LayerSpec> T paperLayer(String name, Class<T> kind) {
+        return AlexNetLayers.PAPER.layers().stream().filter(l -> l.name().equals(name)).map(kind::cast).findFirst().orElseThrow();
+    }
+
     static void pool(ThreadTeam team, int n, int reps) {
-        PoolShape s = new PoolShape(n, 96, 55, 55, 3, 2, 0);
+        PoolShape s = paperLayer("pool1", LayerSpec.MaxPool.class).shape(n);
         try (Arena arena = Arena.ofShared()) {
-            Nhwc inL = Nhwc.of(96, 55, 55), outL = Nhwc.of(96, s.p(), s.q());
+            Nhwc inL = Nhwc.of(s.c(), s.h(), s.w()), outL = Nhwc.of(s.c(), s.p(), s.q());
             MemorySegment in = arena.allocate(n * inL.imageFloats() * 4, 64), out = arena.allocate(n * outL.imageFloats() * 4, 64);
             fill(in, 5, 2f);
             ThreadTeam.Task task = (m, ms) -> MaxPoolVec.forward(out, outL, in, inL, s, m, ms);
@@ -229,9 +227,9 @@ public final class KernelGflops {
     }
 
     static void lrn(ThreadTeam team, int n, int reps) {
-        LrnShape s = new LrnShape(n, 96, 27, 27, LrnParams.PAPER, 1);
+        LrnShape s = paperLayer("lrn1", LayerSpec.Lrn.class).shape(n); // 96x55x55, per tower
         try (Arena arena = Arena.ofShared()) {
-            Nhwc l = Nhwc.of(96, 27, 27);
+            Nhwc l = Nhwc.of(s.c(), s.h(), s.w());
             MemorySegment in = arena.allocate(n * l.imageFloats() * 4, 64), out = arena.allocate(n * l.imageFloats() * 4, 64);
             MemorySegment[] scratch = LrnVec.scratch(arena, s, team.size());
             fill(in, 6, 4f);
@@ -241,23 +239,10 @@ public final class KernelGflops {
         }
     }
 
-    /** The paper AlexNet (LRN per tower) with random weights; layer names as in DESIGN.md. */
+    /** The paper AlexNet ({@link AlexNetLayers#PAPER}: LRN per tower) and a softmax, with random weights. */
     public static List<Layer> alexnet(Arena arena) {
-        List<LayerSpec> specs = List.of(
-                new LayerSpec.Conv("conv1", 3, 227, 227, 96, 11, 4, 0, 1, true),
-                new LayerSpec.MaxPool("pool1", 96, 55, 55, 3, 2, 0),
-                new LayerSpec.Lrn("lrn1", 96, 27, 27, LrnParams.PAPER, 2),
-                new LayerSpec.Conv("conv2", 96, 27, 27, 256, 5, 1, 2, 2, true),
-                new LayerSpec.MaxPool("pool2", 256, 27, 27, 3, 2, 0),
-                new LayerSpec.Lrn("lrn2", 256, 13, 13, LrnParams.PAPER, 2),
-                new LayerSpec.Conv("conv3", 256, 13, 13, 384, 3, 1, 1, 1, true),
-                new LayerSpec.Conv("conv4", 384, 13, 13, 384, 3, 1, 1, 2, true),
-                new LayerSpec.Conv("conv5", 384, 13, 13, 256, 3, 1, 1, 2, true),
-                new LayerSpec.MaxPool("pool5", 256, 13, 13, 3, 2, 0),
-                new LayerSpec.Linear("fc6", 9216, 4096, true),
-                new LayerSpec.Linear("fc7", 4096, 4096, true),
-                new LayerSpec.Linear("fc8", 4096, 1000, false),
-                new LayerSpec.Softmax("prob", 1000));
+        List<LayerSpec> specs = new ArrayList<>(AlexNetLayers.PAPER.layers());
+        specs.add(new LayerSpec.Softmax("prob", AlexNetLayers.PAPER.classes()));
         List<Layer> layers = new ArrayList<>();
         long seed = 10;
         for (LayerSpec s : specs) {

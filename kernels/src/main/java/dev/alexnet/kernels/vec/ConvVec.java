@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * windows from the padded input (whose border makes every window in range) in one of two ways: through a
  * table of per-step offsets (conv1, conv3, conv4), or, for layers with long contiguous runs whose channel
  * tiles are 4 vectors wide (conv2, conv5), copied first into a per-thread panel that the tile kernels then
- * read linearly ({@link Tuning#PACK_MIN_RUN} says why; ConvTiles why the loops are flat and what each costs).
+ * read linearly ({@link Tuning#PACK_MIN_RUN} says why; ConvTiles why the loops are flat).
  *
  * <p>Packed weights, per group g and channel tile (NB vectors of L output channels):
  * [run t][j][NB*L], where a run is a contiguous stretch of the input relative to a pixel's window
@@ -52,12 +52,10 @@ public final class ConvVec {
         /**
          * Packed: layers whose window runs are at least this long and whose groups are not a multiple of 6
          * vectors (conv2, conv5: 4-vector tiles, 5x4 from the panel). The others read the input through the
-         * table: conv1 (33-float runs; packing cost it 2.3x) and conv3, conv4 (4x6 tiles). Measured
-         * (KernelGflops ab=0:2048:100000, interleaved in one JVM, batch 1 and 32, 1 and 2 threads): the table
-         * was 0-6% faster for conv3 and conv4, and 19-23% faster for conv2 with 6x4 tiles, but the 6x4 table
-         * loop is not reliable: compiled while its first calls had short reductions (128 steps) it kept 56
-         * zmm registers on the stack and ran at 55 GFLOP/s instead of 146 for the rest of the JVM
-         * (bench TileLoopGflops), where 5x4 from the panel and 4x6 from the table held 147 and 125-138.
+         * table: conv1 (short 33-float runs, where packing costs more than it saves) and conv3, conv4 (4x6
+         * tiles). 4-vector tiles read a panel because the 6x4 table loop can compile with accumulators on
+         * the stack, depending on its first calls; the 5x4 panel loop does not (bench/RESULTS.md, "Why the
+         * kernels look the way they do").
          */
         public static final int PACK_MIN_RUN = 48;
         public static final Tuning DEFAULT = new Tuning(Integer.getInteger("alexnet.conv.mr4", 0), KC,
@@ -72,12 +70,10 @@ public final class ConvVec {
         }
     }
     /**
-     * Most reduction steps per block. Blocking for L1 (128 steps = 32 KiB of a 4-vector tile's weights) lost
-     * to the per-block costs (partial sums reloaded and stored, loop set-up, the panel packed per block).
-     * With 2048 every AlexNet layer but conv3 (2 blocks) is one block; the tile's weights stream from L2
-     * (256 B per 20-24 FMAs). Measured, interleaved in one JVM (KernelGflops ab=0:128 and ab=0:256, batch 32,
-     * one thread, conv3/4/5, panels packed per chunk and block): 2048 ahead of 128 by 18/25/26% and of 256 by
-     * 10/13/15%.
+     * Most reduction steps per block. Large on purpose: per-block costs (partial sums reloaded and stored,
+     * loop set-up, the panel packed per block) outweigh keeping a block's weights in L1, and the tile's
+     * weights stream well from L2 (256 B per 20-24 FMAs). With 2048 every AlexNet layer but conv3 (2 blocks)
+     * is one block (bench/RESULTS.md, "Why the kernels look the way they do", has the A/B figures).
      */
     static final int KC = 2048;
 
@@ -140,13 +136,12 @@ public final class ConvVec {
         // the run length (see below); groups of a multiple of 6 vectors take 4x6 tiles from the table
         pack = (G == 1 ? S * C : cg) >= tuning.packMinRun() && nVec % 6 != 0;
         mr4 = tuning.mr4() != 0 ? tuning.mr4() : pack ? 5 : 6;
-        // Channel tiles: as many 4-vector tiles (6 pixels) as fit, unless 3-vector tiles (8 pixels)
-        // cover the group exactly (96 and 48 channels: conv1 whole and per tower); remainder 3, 2 or 1 vectors.
+        // Channel tiles: 6-vector tiles (4 pixels) from the offset table when they cover the group exactly
+        // (conv1's 96 channels, conv3's 384, conv4's 192: 4 broadcasts per 24 FMAs instead of 6, no panel to
+        // pack); otherwise as many 4-vector tiles (mr4 pixels) as fit, then one tile of the remaining 3, 2 or
+        // 1 vectors: 3-vector tiles take 6 pixels (conv1 per tower: 48 channels; with 8 pixels the tile
+        // spills registers), 2- and 1-vector tiles 8 pixels.
         List<int[]> tl = new ArrayList<>();
-        // 4-vector tiles, or 6-vector ones (4 pixels) from the offset table when they cover the group (conv1's
-        // 96 channels, conv3's 384, conv4's 192): 4 broadcasts per 24 FMAs instead of 6, and no panel to pack
-        // (conv1 batch 32, one thread, alternating fresh JVMs: 54-58 ms against 63-154 ms with 4 + 2 vectors).
-        // 3-vector groups (conv1 per tower: 48 channels) take 6x3 tiles (8x3 spilled 54 vectors per step).
         int main = !pack && nVec % 6 == 0 ? 6 : 4;
         int v = 0;
         while (v < nVec) {

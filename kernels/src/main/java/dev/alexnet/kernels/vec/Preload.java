@@ -19,23 +19,19 @@ import java.nio.ByteOrder;
  * native segments loaded, {@code AbstractMemorySegmentImpl} has one concrete subclass). The first heap
  * segment anywhere in the JVM ({@code MemorySegment.ofArray}, {@code toArray}, or the JDK building a
  * {@link VectorShuffle}) loads {@code HeapMemorySegmentImpl}, and C2 throws away every method compiled on
- * the old assumption; so does the first {@code IntVector} operation. Seen in a
- * {@code compare} run over conv1, lrn1, pool1, conv2, conv3: 66 methods deoptimized at once when NCHW
- * pooling built its shuffles, conv kernels included, and the panel kernel recompiled at 339
- * instructions per step instead of 37. With this class, {@code -XX:+PrintCompilation} shows no kernel
- * "marked for deoptimization" after start-up in that run.
+ * the old assumption, tile kernels included, which may then recompile into slower code; so does the first
+ * {@code IntVector} operation. Loading those classes first makes the later events harmless.
  *
  * <p>So this creates heap segments of every kind without touching them (the JDK's accessors keep one
- * type profile for all their callers; a heap segment recorded there costs the tile kernels their hoisted
- * checks: 249 instructions per step instead of 37 in one JMH fork in five when an earlier version read
- * them), and runs once, on a native segment, every kind of vector operation the kernels use, in the
- * interpreter, whose fallback code loads the operation classes. It costs a few milliseconds.
+ * type profile for all their callers, and a heap segment recorded there costs the tile kernels their
+ * hoisted checks), and runs once, on a native segment, every kind of vector operation the kernels use, in
+ * the interpreter, whose fallback code loads the operation classes. It costs a few milliseconds.
  *
  * <p>The same profile is why no kernel may use the Vector API's reinterpret casts ({@code reinterpretAs*},
  * {@code viewAs*}, {@code REINTERPRET_*} conversions): their interpreter fallback writes the vector into a
- * fresh heap byte segment and reads it back, before C2 compiles the caller. An LRN that took d^-0.75 from
- * the bits of d made 15,000 of them in a {@code compare} run, and conv3 then ran at 9 ms instead of 2.5
- * (its tile kernel compiled with the heap case in). {@code KernelBytecodeTest} keeps them out.
+ * fresh heap byte segment and reads it back, before C2 compiles the caller. {@code KernelBytecodeTest}
+ * keeps them out. The runs that showed each effect are in bench/RESULTS.md, "Why the kernels look the way
+ * they do".
  */
 public final class Preload {
     private Preload() {}

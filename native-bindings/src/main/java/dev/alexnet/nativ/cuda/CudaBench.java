@@ -1,8 +1,8 @@
 package dev.alexnet.nativ.cuda;
 
+import dev.alexnet.device.AlexNetLayers;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
-import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -22,31 +22,32 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  *   java ... dev.alexnet.nativ.cuda.CudaBench smoke            # versions, device, one tiny FFM round trip
  *   java ... dev.alexnet.nativ.cuda.CudaBench bench [batches]  # whole AlexNet forward, fp32 and tf32
  * </pre>
- * The network is the paper AlexNet (DESIGN.md order: conv1, pool1, lrn1, conv2, pool2, lrn2, conv3-5,
- * pool5, fc6-fc8, softmax) with seeded N(0, 0.01) weights and the paper's biases; LRN over all channels
- * (one group), as torch.nn.LocalResponseNorm does, so the PyTorch comparison computes the same thing.
+ * The benchmark network is {@link #BENCH_NET}: AlexNet's layers in CaffeNet's order (pooling before LRN in
+ * layers 1 and 2), then a softmax, with seeded N(0, 0.01) weights and the paper's biases; LRN over all
+ * channels (one group), as torch.nn.LocalResponseNorm does. That is the network torch_alexnet.py builds,
+ * so the PyTorch comparison computes the same thing, and the one the figures in docs/GPU.md were taken on.
  */
 public final class CudaBench {
     private CudaBench() {}
 
-    /** The paper AlexNet at 3x227x227, LRN confined to {@code lrnGroups} channel groups; softmax optional. */
-    public static List<Layer> alexnet(Arena arena, long seed, int lrnGroups, boolean softmax) {
+    /** What {@code bench} runs: see the class comment for why CaffeNet's order and one LRN group. */
+    public static final AlexNetLayers BENCH_NET = AlexNetLayers.PAPER.withOrder(AlexNetLayers.Order.CAFFENET).withLrnPerTower(false);
+
+    /**
+     * {@code net}'s layers (and a softmax if asked) with seeded N(0, 0.01) weights and the paper's biases
+     * (0 in conv1 and conv3, 1 elsewhere).
+     */
+    public static List<Layer> alexnet(Arena arena, long seed, AlexNetLayers net, boolean softmax) {
         RandomGenerator r = new SplittableRandom(seed); // ziggurat Gaussians: 61 M of them in about a second
         List<Layer> l = new ArrayList<>();
-        l.add(conv(arena, r, new LayerSpec.Conv("conv1", 3, 227, 227, 96, 11, 4, 0, 1, true), 0f));
-        l.add(Layer.of(new LayerSpec.MaxPool("pool1", 96, 55, 55, 3, 2, 0)));
-        l.add(Layer.of(new LayerSpec.Lrn("lrn1", 96, 27, 27, LrnParams.PAPER, lrnGroups)));
-        l.add(conv(arena, r, new LayerSpec.Conv("conv2", 96, 27, 27, 256, 5, 1, 2, 2, true), 1f));
-        l.add(Layer.of(new LayerSpec.MaxPool("pool2", 256, 27, 27, 3, 2, 0)));
-        l.add(Layer.of(new LayerSpec.Lrn("lrn2", 256, 13, 13, LrnParams.PAPER, lrnGroups)));
-        l.add(conv(arena, r, new LayerSpec.Conv("conv3", 256, 13, 13, 384, 3, 1, 1, 1, true), 0f));
-        l.add(conv(arena, r, new LayerSpec.Conv("conv4", 384, 13, 13, 384, 3, 1, 1, 2, true), 1f));
-        l.add(conv(arena, r, new LayerSpec.Conv("conv5", 384, 13, 13, 256, 3, 1, 1, 2, true), 1f));
-        l.add(Layer.of(new LayerSpec.MaxPool("pool5", 256, 13, 13, 3, 2, 0)));
-        l.add(linear(arena, r, new LayerSpec.Linear("fc6", 9216, 4096, true)));
-        l.add(linear(arena, r, new LayerSpec.Linear("fc7", 4096, 4096, true)));
-        l.add(linear(arena, r, new LayerSpec.Linear("fc8", 4096, 1000, false)));
-        if (softmax) l.add(Layer.of(new LayerSpec.Softmax("softmax", 1000)));
+        for (LayerSpec spec : net.layers()) {
+            l.add(switch (spec) {
+                case LayerSpec.Conv c -> conv(arena, r, c, c.name().equals("conv1") || c.name().equals("conv3") ? 0f : 1f);
+                case LayerSpec.Linear f -> linear(arena, r, f);
+                default -> Layer.of(spec);
+            });
+        }
+        if (softmax) l.add(Layer.of(new LayerSpec.Softmax("softmax", net.classes())));
         return l;
     }
 
@@ -101,7 +102,7 @@ public final class CudaBench {
         System.out.println("device: " + Cuda.deviceName(0) + ", driver " + Cuda.driverVersion() + ", cuDNN " + Cuda.cudnnVersion()
                 + ", JDK " + Runtime.version());
         try (Arena arena = Arena.ofShared()) {
-            List<Layer> net = alexnet(arena, 42, 1, true);
+            List<Layer> net = alexnet(arena, 42, BENCH_NET, true);
             System.out.printf("%-5s %6s %-6s %12s %12s %14s%n", "prec", "batch", "graph", "device ms", "img/s", "run() ms");
             for (CudaDevice.Precision prec : CudaDevice.Precision.values()) {
                 for (int batch : batches) {

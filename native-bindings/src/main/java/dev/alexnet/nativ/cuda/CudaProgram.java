@@ -4,6 +4,7 @@ import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;
+import dev.alexnet.kernels.Agreement;
 import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.ConvShape;
 import dev.alexnet.kernels.LrnParams;
@@ -203,7 +204,7 @@ public final class CudaProgram implements Program {
         for (Op op : ops) {
             if (op instanceof Choice c) {
                 StringBuilder sb = new StringBuilder(c.layer + ":");
-                double best = Double.MAX_VALUE;
+                double best = Double.MAX_VALUE, bound = dev.precision() == CudaDevice.Precision.TF32 ? Agreement.TF32_BOUND : Agreement.FP32_BOUND;
                 float[] first = null;
                 for (int i = 0; i < c.options.size(); i++) {
                     float[] got = c.crossCheck ? deviceFloats(c.options.get(i), ops.indexOf(op)) : null;
@@ -211,9 +212,12 @@ public final class CudaProgram implements Program {
                         // LRN: both implementations are held to the reference by the tests
                     } else if (first == null) {
                         first = got;
-                    } else if (relError(got, first) > (dev.precision() == CudaDevice.Precision.TF32 ? 1e-2 : 1e-4)) {
-                        sb.append(String.format(" %s disagrees (%.2g)", c.names.get(i), relError(got, first)));
-                        continue; // never choose an alternative that does not compute the same thing
+                    } else {
+                        Agreement a = Agreement.of(got, first, bound);
+                        if (!a.pass()) {
+                            sb.append(String.format(" %s disagrees (%.2g)", c.names.get(i), a.error()));
+                            continue; // never choose an alternative that does not compute the same thing
+                        }
                     }
                     double t = gpuMillis(c.options.get(i), 20);
                     sb.append(String.format(" %s %.4f ms", c.names.get(i), t));
@@ -253,16 +257,6 @@ public final class CudaProgram implements Program {
             check(cuda_h.cuMemcpyDtoH(host, outputs[index], floats * Float.BYTES), "cuMemcpyDtoH_v2");
             return host.toArray(JAVA_FLOAT);
         }
-    }
-
-    private static double relError(float[] a, float[] ref) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (!Float.isFinite(a[i])) return Double.POSITIVE_INFINITY;
-            num = Math.max(num, Math.abs((double) a[i] - ref[i]));
-            den = Math.max(den, Math.abs(ref[i]));
-        }
-        return den == 0 ? num : num / den;
     }
 
     private static long align(long v) { return (v + ALIGN - 1) / ALIGN * ALIGN; }
@@ -416,10 +410,10 @@ public final class CudaProgram implements Program {
         // cudnn (default) | auto | gemm: the small-batch im2col+GEMM alternative is opt-in (see docs/GPU.md)
         String convImpl = System.getProperty("alexnet.cuda.conv", "cudnn");
         if (batch > GEMM_CONV_MAX_BATCH || "cudnn".equals(convImpl)) return new Planned(ws, cudnn);
-        // small batches: cuDNN's legacy kernels starve the GPU on 13x13 maps (conv3-5 take 64-90 us each at
-        // batch 1 on the H100); im2col + one GEMM per image and group is the alternative. With
-        // -Dalexnet.cuda.conv=auto the faster of the two is kept (cross-checked, then timed at compile);
-        // =gemm forces it. Opt-in because it has not yet run on the GPU host (written after the last session).
+        // small batches: cuDNN's legacy kernels leave the GPU mostly idle on 13x13 maps (docs/GPU.md), and
+        // im2col + one GEMM per image and group is the alternative. With -Dalexnet.cuda.conv=auto the faster
+        // of the two is kept (cross-checked, then timed at compile); =gemm forces it. Opt-in until it has
+        // run on a GPU (docs/GPU.md lists what has).
         long colBytes = (long) s.n() * s.c() * s.r() * s.s() * hw * Float.BYTES;
         Binder gemm = (x, y, w, b, wsp) -> {
             Launch bias = Launch.of(arena, dev.kernels.function("bias_act_nchw"), planes, gy, THREADS, y, b, s.k(), hw, c.relu() ? 1 : 0);

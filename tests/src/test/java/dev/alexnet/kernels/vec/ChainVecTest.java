@@ -1,9 +1,9 @@
 package dev.alexnet.kernels.vec;
 
+import dev.alexnet.device.AlexNetLayers;
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
-import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.kernels.ref.ReluRef;
 import dev.alexnet.kernels.ref.SoftmaxRef;
 import dev.alexnet.tensor.Tensor;
@@ -38,22 +38,13 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * nonnegative (see below).
  */
 class ChainVecTest {
+    /**
+     * The paper network's structure (AlexNetLayers: conv, ReLU, LRN, pool) at half width on 3x99x99: conv1
+     * 48x23x23, pool1 11x11, conv2 towers of 24 -> 64, pool2 5x5, conv3-5 192/192/128, pool5 2x2 (so fc6
+     * reads channels-last), fc6 512 -> 256, fc7 256, fc8 100.
+     */
     private static List<LayerSpec> specs(boolean lrnPerTower) {
-        int g = lrnPerTower ? 2 : 1;
-        return List.of(
-                new LayerSpec.Conv("conv1", 3, 99, 99, 48, 11, 4, 0, 1, true),      // -> 48x23x23
-                new LayerSpec.MaxPool("pool1", 48, 23, 23, 3, 2, 0),                 // -> 11x11
-                new LayerSpec.Lrn("lrn1", 48, 11, 11, LrnParams.PAPER, g),
-                new LayerSpec.Conv("conv2", 48, 11, 11, 128, 5, 1, 2, 2, true),     // towers of 24 -> 64
-                new LayerSpec.MaxPool("pool2", 128, 11, 11, 3, 2, 0),                // -> 5x5
-                new LayerSpec.Lrn("lrn2", 128, 5, 5, LrnParams.PAPER, g),
-                new LayerSpec.Conv("conv3", 128, 5, 5, 192, 3, 1, 1, 1, true),
-                new LayerSpec.Conv("conv4", 192, 5, 5, 192, 3, 1, 1, 2, true),
-                new LayerSpec.Conv("conv5", 192, 5, 5, 128, 3, 1, 1, 2, true),
-                new LayerSpec.MaxPool("pool5", 128, 5, 5, 3, 2, 0),                  // -> 2x2: fc6 reads channels-last
-                new LayerSpec.Linear("fc6", 512, 256, true),
-                new LayerSpec.Linear("fc7", 256, 256, true),
-                new LayerSpec.Linear("fc8", 256, 100, false));
+        return AlexNetLayers.PAPER.withLrnPerTower(lrnPerTower).scaled(99, 2, 256, 100).layers();
     }
 
     private static double coefficient(LayerSpec s) {

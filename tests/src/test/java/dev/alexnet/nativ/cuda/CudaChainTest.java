@@ -1,5 +1,6 @@
 package dev.alexnet.nativ.cuda;
 
+import dev.alexnet.device.AlexNetLayers;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;
@@ -44,7 +45,7 @@ class CudaChainTest {
     static void reference() {
         CudaTestSupport.assumeCuda(); // before the slow reference
         arena = Arena.ofShared();
-        net = CudaBench.alexnet(arena, 2012, 2, false);
+        net = CudaBench.alexnet(arena, 2012, AlexNetLayers.PAPER, false);
         input = uniform(arena, BATCH * net.getFirst().spec().inputSize(), 1, 0f, 1f);
         expected = CudaTestSupport.reference(net, BATCH, input);
     }

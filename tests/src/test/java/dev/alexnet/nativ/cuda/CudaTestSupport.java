@@ -3,17 +3,17 @@ package dev.alexnet.nativ.cuda;
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.Program;
+import dev.alexnet.testing.TestData;
 import org.opentest4j.TestAbortedException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Random;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Shared by the CUDA tests: opening a device (skip without a GPU), random inputs, the reference, the error measure. */
+/** Shared by the CUDA tests: opening a device (skip without a GPU), the reference; random inputs and the error figure from {@link TestData}. */
 final class CudaTestSupport {
     private CudaTestSupport() {}
 
@@ -55,10 +55,7 @@ final class CudaTestSupport {
     }
 
     static MemorySegment uniform(Arena arena, long n, long seed, float lo, float hi) {
-        Random r = new Random(seed);
-        MemorySegment s = arena.allocate(n * Float.BYTES, 64);
-        for (long i = 0; i < n; i++) s.setAtIndex(JAVA_FLOAT, i, lo + (hi - lo) * r.nextFloat());
-        return s;
+        return TestData.uniform(arena, n, seed, lo, hi);
     }
 
     /** What the scalar reference computes for {@code layers} on {@code input}. */
@@ -79,15 +76,8 @@ final class CudaTestSupport {
         }
     }
 
-    /** max|a-b| / max|b|: the error relative to the reference's scale. */
+    /** The agreement figure of {@code a} against the reference {@code ref} ({@link TestData#relErr(float[], float[])}). */
     static double relError(float[] a, float[] ref) {
-        if (a.length != ref.length) throw new IllegalArgumentException(a.length + " vs " + ref.length);
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (!Float.isFinite(a[i])) return Double.POSITIVE_INFINITY;
-            num = Math.max(num, Math.abs((double) a[i] - ref[i]));
-            den = Math.max(den, Math.abs(ref[i]));
-        }
-        return den == 0 ? num : num / den;
+        return TestData.relErr(a, ref);
     }
 }

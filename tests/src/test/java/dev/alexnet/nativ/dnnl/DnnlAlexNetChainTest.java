@@ -1,10 +1,9 @@
 package dev.alexnet.nativ.dnnl;
 
-import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
-import dev.alexnet.device.Program;
 import dev.alexnet.model.AlexNetSpec;
+import dev.alexnet.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -13,14 +12,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The whole paper network (conv1 ... fc8, LRN per tower, then softmax) on {@code dnnl:2} against the
- * scalar reference at batch 1: logits within 1e-4 relative error (max|a-b| / max|b|), probabilities
+ * scalar reference at batch 1: logits within 1e-4 (the agreement figure of {@link TestData}), probabilities
  * within 1e-4 too. Weights N(0, 0.01) as in the paper; biases 0.1 so activations stay alive
  * through eight layers of random weights.
  */
@@ -31,30 +29,20 @@ class DnnlAlexNetChainTest {
         specs.add(new LayerSpec.Softmax("softmax", AlexNetSpec.CLASSES));
         int batch = 1; // batch > 1 is covered layer by layer; the scalar reference needs ~10 s per image here
         try (Arena arena = Arena.ofShared();
-             DnnlDevice dnnl = new DnnlDevice(2);
-             JavaDevice ref = new JavaDevice(1, JavaDevice.Kernels.REFERENCE)) {
+             DnnlDevice dnnl = new DnnlDevice(2)) {
             List<Layer> all = DnnlTestSupport.withParams(arena, specs, 2012, 0.01f, 0.1f);
             List<Layer> logitsOnly = all.subList(0, all.size() - 1);
-
-            Program refLogits = ref.compile(logitsOnly, batch);
-            Program refSoftmax = ref.compile(all.subList(all.size() - 1, all.size()), batch);
+            TestData.Reference want = TestData.reference(arena, logitsOnly, batch, 7);
             DnnlProgram dnnlLogits = dnnl.compile(logitsOnly, batch);
             DnnlProgram dnnlAll = dnnl.compile(all, batch);
 
-            MemorySegment in = arena.allocate(refLogits.inputFloats() * Float.BYTES, 64);
-            DnnlTestSupport.fillGaussian(in, refLogits.inputFloats(), new SplittableRandom(7), 1f);
-            long classes = refLogits.outputFloats();
-            MemorySegment wantLogits = arena.allocate(classes * Float.BYTES, 64), wantProbs = arena.allocate(classes * Float.BYTES, 64);
-            MemorySegment gotLogits = arena.allocate(classes * Float.BYTES, 64), gotProbs = arena.allocate(classes * Float.BYTES, 64);
-            refLogits.run(in, wantLogits);
-            refSoftmax.run(wantLogits, wantProbs);
-
+            MemorySegment gotLogits = want.output(arena), gotProbs = want.output(arena);
             Map<String, Long> times = new LinkedHashMap<>();
-            dnnlLogits.run(in, gotLogits, (layer, ns) -> times.merge(layer, ns, Long::sum));
-            dnnlAll.run(in, gotProbs);
+            dnnlLogits.run(want.input(), gotLogits, (layer, ns) -> times.merge(layer, ns, Long::sum));
+            dnnlAll.run(want.input(), gotProbs);
 
-            double logitErr = DnnlTestSupport.relErr(gotLogits, wantLogits, classes);
-            double probErr = DnnlTestSupport.relErr(gotProbs, wantProbs, classes);
+            double logitErr = TestData.relErr(gotLogits, want.logits(), want.outputFloats());
+            double probErr = TestData.relErr(gotProbs, want.probs(), want.outputFloats());
             System.out.printf("AlexNet batch %d on %s (oneDNN %s): logits rel err %.3g, softmax rel err %.3g%n",
                     batch, dnnl.name(), DnnlDevice.version(), logitErr, probErr);
             System.out.println("implementations: " + dnnlAll.implementations());

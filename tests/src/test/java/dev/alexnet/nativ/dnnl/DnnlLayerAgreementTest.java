@@ -94,7 +94,7 @@ class DnnlLayerAgreementTest {
         assertTrue(a.relErr() <= tolerance, name + ": relative error " + a.relErr() + " > " + tolerance);
     }
 
-    /** The paper's LRN check value (DESIGN.md): channels [1, 3, 2, 1.5, 0.5], channel 1 -> 1.78272. */
+    /** The paper's LRN check value (docs/DESIGN.md, "LRN convention"): channels [1, 3, 2, 1.5, 0.5], channel 1 -> 1.78272. */
     @Test
     void lrnPaperCheckValue() {
         float[] x = {1, 3, 2, 1.5f, 0.5f};

@@ -1,11 +1,13 @@
-package dev.alexnet.bench;
+package dev.alexnet.kernels;
 
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
- * How far a device's output is from the reference kernels' output, and whether that is within bound.
+ * How far a device's output is from the reference kernels' output, and whether that is within bound: the
+ * one agreement measure of the project (the {@code compare} table, the JMH checks, the CUDA device's
+ * cross-check of alternative kernels, and the tests that hold a whole backend to the reference).
  *
  * <p>Error measure, per element: {@code |y - r| / (|r| + rms(r))}, where {@code rms(r)} is the root
  * mean square of the reference output being compared. For elements well above the output's typical
@@ -28,18 +30,38 @@ public record Agreement(double maxAbs, double maxRel, double bound, long nonFini
 
     public boolean pass() { return nonFinite == 0 && maxRel <= bound && !Double.isNaN(maxRel); }
 
+    /** {@link #maxRel}, or infinity when the output has a NaN or infinity the reference does not: one figure to hold to a bound. */
+    public double error() { return nonFinite == 0 && !Double.isNaN(maxRel) ? maxRel : Double.POSITIVE_INFINITY; }
+
+    /**
+     * Compares all of {@code y} with {@code r} (same length). Reads the arrays directly: a heap segment
+     * here would enter the JDK accessors' shared profiles that the kernels rely on (see vec.Preload).
+     */
+    public static Agreement of(float[] y, float[] r, double bound) {
+        if (y.length != r.length) throw new IllegalArgumentException("cannot compare " + y.length + " values with " + r.length);
+        return of(i -> y[(int) i], i -> r[(int) i], y.length, bound);
+    }
+
     /** Compares {@code n} floats of {@code y} at float offset {@code yOff} with {@code r} at {@code rOff}. */
     public static Agreement of(MemorySegment y, long yOff, MemorySegment r, long rOff, long n, double bound) {
+        return of(i -> y.getAtIndex(JAVA_FLOAT, yOff + i), i -> r.getAtIndex(JAVA_FLOAT, rOff + i), n, bound);
+    }
+
+    private interface Floats {
+        float at(long i);
+    }
+
+    private static Agreement of(Floats y, Floats r, long n, double bound) {
         double ss = 0;
         for (long i = 0; i < n; i++) {
-            double v = r.getAtIndex(JAVA_FLOAT, rOff + i);
+            double v = r.at(i);
             ss += v * v;
         }
         double rms = Math.sqrt(ss / Math.max(1, n));
         double maxAbs = 0, maxRel = 0;
         long bad = 0;
         for (long i = 0; i < n; i++) {
-            double a = y.getAtIndex(JAVA_FLOAT, yOff + i), b = r.getAtIndex(JAVA_FLOAT, rOff + i);
+            double a = y.at(i), b = r.at(i);
             if (!Double.isFinite(a)) {
                 if (Double.isFinite(b)) bad++;
                 continue;

@@ -8,6 +8,9 @@ import java.lang.foreign.MemorySegment;
  * (bench {@code TileLoopGflops}): one tile over {@code n} reduction steps, input rows contiguous (the
  * offset table is 0..n-1), operands allocated once and reused, so they stay in L1/L2. What a layer
  * loses beyond these figures is outside the loop (packing, tile prologues, cache misses).
+ *
+ * <p>Benchmark-only, so it lives in the bench jar, but in the kernels' package: the tile kernels are
+ * package-private, and on the class path both jars share one class loader, hence one runtime package.
  */
 public final class TileLoops implements AutoCloseable {
     /** The kernels this can run: table 6x4 and 4x6, panel 5x4. */
