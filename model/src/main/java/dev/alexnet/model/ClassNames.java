@@ -8,6 +8,8 @@ import java.util.List;
 
 /** The 1000 ImageNet (ILSVRC-2012) class names, in the usual index order. */
 public final class ClassNames {
+    /** ImageNet's class count. */
+    public static final int COUNT = 1000;
     private static final List<String> NAMES = load();
 
     private ClassNames() {}

@@ -3,7 +3,6 @@ package dev.alexnet.model.cli;
 import dev.alexnet.kernels.ref.SoftmaxRef;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
-import dev.alexnet.model.ClassNames;
 import dev.alexnet.model.Images;
 import dev.alexnet.model.Network;
 import dev.alexnet.model.RunStats;
@@ -43,10 +42,9 @@ final class ClassifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        AlexNetSpec spec = net.spec();
-        int s = spec.inputSize();
+        int s = net.spec().inputSize();
         // option errors and output paths before any image is decoded or weight drawn
-        if (top < 1 || top > AlexNetSpec.CLASSES) throw new IllegalArgumentException("--top must be between 1 and " + AlexNetSpec.CLASSES + ", got " + top);
+        if (top < 1) throw new IllegalArgumentException("--top must be at least 1, got " + top);
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         if (warmupMs < 0) throw new IllegalArgumentException("--warmup-ms must not be negative, got " + warmupMs);
         if (trace != null) AtomicFiles.checkWritable(trace, "--trace");
@@ -61,15 +59,21 @@ final class ClassifyCommand implements Callable<Integer> {
             labels.add(p.toString());
         }
         int batch = pics.size();
-        try (Arena arena = Arena.ofShared(); AlexNetWeights w = net.loadWeights(); Network n = net.open(spec, w)) {
+        try (Arena arena = Arena.ofShared(); AlexNetWeights w = net.loadWeights()) {
+            // the class count comes from fc8's rows, the names and preprocessing from the file's metadata (a trained run's)
+            AlexNetSpec spec = net.spec().withClasses(w.classes());
+            int classes = spec.classes();
+            top = Math.min(top, classes);
+            TrainedLabels names = TrainedLabels.of(net.weights, classes);
+            try (Network n = net.open(spec, w)) {
             Tensor x = Tensor.allocate(arena, batch, 3, s, s);
-            for (int i = 0; i < batch; i++) Images.preprocess(pics.get(i), s, x.data(), (long) i * 3 * s * s);
-            Tensor logits = Tensor.allocate(arena, batch, AlexNetSpec.CLASSES);
-            Tensor prob = Tensor.allocate(arena, batch, AlexNetSpec.CLASSES);
+            for (int i = 0; i < batch; i++) names.preprocess(pics.get(i), s, x.data(), (long) i * 3 * s * s);
+            Tensor logits = Tensor.allocate(arena, batch, classes);
+            Tensor prob = Tensor.allocate(arena, batch, classes);
             long t0 = System.nanoTime();
             n.forward(x.data(), logits.data(), batch);
             long first = System.nanoTime() - t0;
-            SoftmaxRef.forward(prob.data(), logits.data(), batch, AlexNetSpec.CLASSES);
+            SoftmaxRef.forward(prob.data(), logits.data(), batch, classes);
             System.out.printf("AlexNet (paper, %dx%d input, LRN %s) on %s, weights: %s%n", s, s,
                     spec.lrnPerTower() ? "per tower" : "across all channels", n.placement(), w.origin());
             if (w.random()) {
@@ -79,11 +83,11 @@ final class ClassifyCommand implements Callable<Integer> {
             for (int i = 0; i < batch; i++) {
                 System.out.println(labels.get(i) + ":");
                 final int img = i;
-                int[] best = IntStream.range(0, AlexNetSpec.CLASSES).boxed()
-                        .sorted(Comparator.comparingDouble(c -> -prob.get((long) img * AlexNetSpec.CLASSES + c)))
+                int[] best = IntStream.range(0, classes).boxed()
+                        .sorted(Comparator.comparingDouble(c -> -prob.get((long) img * classes + c)))
                         .limit(top).mapToInt(Integer::intValue).toArray();
                 for (int c : best) {
-                    System.out.printf("  %6.2f%%  %4d  %s%n", 100 * prob.get((long) i * AlexNetSpec.CLASSES + c), c, ClassNames.of(c));
+                    System.out.printf("  %6.2f%%  %4d  %s%n", 100 * prob.get((long) i * classes + c), c, names.name(c));
                 }
             }
             System.out.printf("first pass: %.1f ms (includes compilation, weight packing and JIT warm-up)%n", first / 1e6);
@@ -111,6 +115,7 @@ final class ClassifyCommand implements Callable<Integer> {
                     all.writeTrace(trace);
                     System.out.println("trace: " + trace);
                 }
+            }
             }
         }
         return 0;

@@ -69,7 +69,7 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         if (device != null && towers != null) throw new IllegalArgumentException("give --device or --towers, not both");
         String placement = towers != null ? towers : device != null ? device : "java:" + Runtime.getRuntime().availableProcessors();
-        if (placement.startsWith("cuda") || placement.contains(",cuda")) {
+        if (placement.matches("(?i)(.*,)?\\s*(cuda|gpu)(:.*)?")) {
             throw new UnsupportedOperationException("training on CUDA is not there yet (cuDNN's backward functions are not bound): train on java:N or dnnl:N");
         }
         JavaDevice.Kernels k = switch (kernels) {
@@ -132,6 +132,9 @@ public final class TrainCommand implements Callable<Integer> {
                 Checkpoint.State end = trainer.run(state, metrics);
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("trained", "epochs " + end.epoch() + ", steps " + end.step() + ", seed " + seed + ", on " + placement);
+                if (sets.train() instanceof dev.alexnet.train.data.IdxDataset idx) {
+                    meta.put(dev.alexnet.model.cli.TrainedLabels.PREPROCESS_KEY, "grey " + idx.mean() + " " + idx.std()); // what classify must do to an image
+                }
                 trainer.writeFinal(meta);
                 System.out.println("wrote " + out.resolve("final.safetensors"));
                 try {
