@@ -152,7 +152,7 @@ public final class AlexNetWeights implements AutoCloseable {
             for (String name : AlexNetSpec.paramNames()) {
                 Tensor x = all.get(name);
                 if (x == null) throw new WeightFileException(file + ": tensor '" + name + "' is missing (expected shape "
-                        + Arrays.toString(AlexNetSpec.paramShape(name)) + "; names follow PyTorch: conv1.weight ... fc8.bias)");
+                        + (name.startsWith("fc8.") ? Arrays.toString(AlexNetSpec.paramShape(name)).replace("1000", "classes") : Arrays.toString(AlexNetSpec.paramShape(name))) + "; names follow PyTorch: conv1.weight ... fc8.bias)");
                 t.put(name, x);
             }
             AlexNetWeights w = new AlexNetWeights(arena, t, "file " + file.getFileName());
