@@ -79,10 +79,20 @@ public final class LrnBackwardVec {
         return r;
     }
 
-    /** Channel row cb: t = g a d^(-beta-1) to ring offset tb, d^-beta to ring offset db. */
+    /**
+     * Channel row cb: t = g a d^(-beta-1) to ring offset tb, d^-beta to ring offset db. Two copies (the paper's
+     * beta by square roots, any beta by POW) rather than a branch that merges vectors: C2 may box those.
+     */
     private static void forwardRow(MemorySegment in, MemorySegment gradOut, long cb, long planeB, int lo, int hi, int xn,
                                    float k, float scale, float beta, boolean paper, MemorySegment rings, long tb, long db) {
-        FloatVector negBeta = FloatVector.broadcast(S, -beta), one = FloatVector.broadcast(S, 1f);
+        if (paper) forwardRowPaper(in, gradOut, cb, planeB, lo, hi, xn, k, scale, rings, tb, db);
+        else forwardRowPow(in, gradOut, cb, planeB, lo, hi, xn, k, scale, beta, rings, tb, db);
+    }
+
+    /** d^-1.75 = 1 / (d sqrt(d) sqrt(sqrt(d))), d^-0.75 = d * d^-1.75. */
+    private static void forwardRowPaper(MemorySegment in, MemorySegment gradOut, long cb, long planeB, int lo, int hi, int xn,
+                                        float k, float scale, MemorySegment rings, long tb, long db) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
         for (int x = 0; x < xn; x += L) {
             VectorMask<Float> m = S.indexInRange(x, xn);
             long o = cb + x * 4L;
@@ -92,17 +102,29 @@ public final class LrnBackwardVec {
                 v = FloatVector.fromMemorySegment(S, in, o + d * planeB, NO, m);
                 sum = v.fma(v, sum);
             }
-            FloatVector den = sum.fma(scale, k), dPow, dPow1;
-            if (paper) {
-                FloatVector r = den.sqrt();
-                dPow1 = one.div(den.mul(r).mul(r.sqrt()));
-                dPow = dPow1.mul(den);
-            } else {
-                dPow = den.lanewise(VectorOperators.POW, negBeta);
-                dPow1 = dPow.div(den);
-            }
+            FloatVector den = sum.fma(scale, k), r = den.sqrt();
+            FloatVector dPow1 = one.div(den.mul(r).mul(r.sqrt()));
             FloatVector a = FloatVector.fromMemorySegment(S, in, o, NO, m), g = FloatVector.fromMemorySegment(S, gradOut, o, NO, m);
             g.mul(a).mul(dPow1).intoMemorySegment(rings, tb + x * 4L, NO, m);
+            dPow1.mul(den).intoMemorySegment(rings, db + x * 4L, NO, m);
+        }
+    }
+
+    private static void forwardRowPow(MemorySegment in, MemorySegment gradOut, long cb, long planeB, int lo, int hi, int xn,
+                                      float k, float scale, float beta, MemorySegment rings, long tb, long db) {
+        FloatVector negBeta = FloatVector.broadcast(S, -beta);
+        for (int x = 0; x < xn; x += L) {
+            VectorMask<Float> m = S.indexInRange(x, xn);
+            long o = cb + x * 4L;
+            FloatVector v = FloatVector.fromMemorySegment(S, in, o + lo * planeB, NO, m);
+            FloatVector sum = v.mul(v);
+            for (int d = lo + 1; d <= hi; d++) {
+                v = FloatVector.fromMemorySegment(S, in, o + d * planeB, NO, m);
+                sum = v.fma(v, sum);
+            }
+            FloatVector den = sum.fma(scale, k), dPow = den.lanewise(VectorOperators.POW, negBeta);
+            FloatVector a = FloatVector.fromMemorySegment(S, in, o, NO, m), g = FloatVector.fromMemorySegment(S, gradOut, o, NO, m);
+            g.mul(a).mul(dPow.div(den)).intoMemorySegment(rings, tb + x * 4L, NO, m);
             dPow.intoMemorySegment(rings, db + x * 4L, NO, m);
         }
     }
