@@ -19,15 +19,17 @@ import java.nio.ByteOrder;
  * columns recompute the windows' winners from the input in vectors (the window position k*r + t of each
  * lane's winner, as an exact float), and add each lane's gradient at its winner, one window position at a
  * time: stride 1 as one vector read-modify-write per position, stride 2 with positions t and t + 1
- * interleaved into two vectors. The window reads are whole vectors (lanes past the row read the next row
- * or plane and belong to no output: their gradient is 0); masked loads feeding the two-vector permutes
- * ran about 30 times slower here (and allocated), so all loads are whole vectors: the gradient's lanes past
- * the row are zeroed by a blend, and the read-modify-writes load whole vectors but store under a mask to
- * the row (the next plane may be another member's; its values read here are never stored). An input element gets gradients from several outputs of one row only
+ * interleaved into two vectors. An input element gets gradients from several outputs of one row only
  * through different t (larger t = smaller q), so positions go from the last t down, chunks and rows
  * upwards: every element receives its gradients in the reference's (p, q) order. Lanes that did not win
- * add +0, which leaves any sum started from +0 unchanged (bitwise). Chunks whose windows leave the
- * row (padding), whose reads would pass the input's end, and strides above 2, take the scalar path. Work units: (image, channel) planes.
+ * add +0, which leaves any sum started from +0 unchanged (bitwise).
+ *
+ * <p>All loads are whole vectors: masked loads feeding the two-vector permutes allocated and ran about 30
+ * times slower here. Lanes past the row read the next row or plane and belong to no output: the gradient's
+ * are zeroed by a blend, and the read-modify-writes store under a mask to the row (the next plane may be
+ * another member's; its values read here are never stored). Chunks whose windows leave the
+ * row (padding), whose reads would pass the end of a segment, and strides above 2 take the scalar path.
+ * Work units: (image, channel) planes.
  */
 public final class PoolBackwardVec {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
