@@ -21,7 +21,8 @@ import java.nio.ByteOrder;
  * per-thread ring buffers of block rows (n rows of t, n/2 + 1 of d^-beta), and finishes output channel
  * c - n/2, whose window of t is then complete in the ring. The rings and the window's input rows stay in L1.
  * For the paper's beta (0.75) d^-1.75 = 1 / (d sqrt(d) sqrt(sqrt(d))) and d^-0.75 = d * d^-1.75: one
- * division; POW otherwise. Work units: (image, group, block). The rings live in a per-thread segment made
+ * division; POW otherwise (and for rows shorter than L, under masks). Rows of at least L pixels go by whole
+ * vectors, the last one overlapping its predecessor, as in the forward kernel. Work units: (image, group, block). The rings live in a per-thread segment made
  * on a thread's first call (none per run after that).
  */
 public final class LrnBackwardVec {
@@ -79,10 +80,42 @@ public final class LrnBackwardVec {
         return r;
     }
 
-    /** Channel row cb: t = g a d^(-beta-1) to ring offset tb, d^-beta to ring offset db. */
+    /**
+     * Channel row cb: t = g a d^(-beta-1) to ring offset tb, d^-beta to ring offset db. Two copies (the paper's
+     * beta by square roots, any beta by POW) rather than a branch that merges vectors: C2 may box those.
+     */
     private static void forwardRow(MemorySegment in, MemorySegment gradOut, long cb, long planeB, int lo, int hi, int xn,
                                    float k, float scale, float beta, boolean paper, MemorySegment rings, long tb, long db) {
-        FloatVector negBeta = FloatVector.broadcast(S, -beta), one = FloatVector.broadcast(S, 1f);
+        if (paper && xn >= L) forwardRowPaper(in, gradOut, cb, planeB, lo, hi, xn, k, scale, rings, tb, db);
+        else forwardRowPow(in, gradOut, cb, planeB, lo, hi, xn, k, scale, beta, rings, tb, db);
+    }
+
+    /**
+     * d^-1.75 = 1 / (d sqrt(d) sqrt(sqrt(d))), d^-0.75 = d * d^-1.75; xn >= L: whole vectors, the last one
+     * overlapping its predecessor (it rewrites equal values), as the forward kernel.
+     */
+    private static void forwardRowPaper(MemorySegment in, MemorySegment gradOut, long cb, long planeB, int lo, int hi, int xn,
+                                        float k, float scale, MemorySegment rings, long tb, long db) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int x0 = 0; x0 < xn; x0 += L) {
+            long x = Math.min(x0, xn - L) * 4L, o = cb + x;
+            FloatVector v = FloatVector.fromMemorySegment(S, in, o + lo * planeB, NO);
+            FloatVector sum = v.mul(v);
+            for (int d = lo + 1; d <= hi; d++) {
+                v = FloatVector.fromMemorySegment(S, in, o + d * planeB, NO);
+                sum = v.fma(v, sum);
+            }
+            FloatVector den = sum.fma(scale, k), r = den.sqrt();
+            FloatVector dPow1 = one.div(den.mul(r).mul(r.sqrt()));
+            FloatVector a = FloatVector.fromMemorySegment(S, in, o, NO), g = FloatVector.fromMemorySegment(S, gradOut, o, NO);
+            g.mul(a).mul(dPow1).intoMemorySegment(rings, tb + x, NO);
+            dPow1.mul(den).intoMemorySegment(rings, db + x, NO);
+        }
+    }
+
+    private static void forwardRowPow(MemorySegment in, MemorySegment gradOut, long cb, long planeB, int lo, int hi, int xn,
+                                      float k, float scale, float beta, MemorySegment rings, long tb, long db) {
+        FloatVector negBeta = FloatVector.broadcast(S, -beta);
         for (int x = 0; x < xn; x += L) {
             VectorMask<Float> m = S.indexInRange(x, xn);
             long o = cb + x * 4L;
@@ -92,17 +125,9 @@ public final class LrnBackwardVec {
                 v = FloatVector.fromMemorySegment(S, in, o + d * planeB, NO, m);
                 sum = v.fma(v, sum);
             }
-            FloatVector den = sum.fma(scale, k), dPow, dPow1;
-            if (paper) {
-                FloatVector r = den.sqrt();
-                dPow1 = one.div(den.mul(r).mul(r.sqrt()));
-                dPow = dPow1.mul(den);
-            } else {
-                dPow = den.lanewise(VectorOperators.POW, negBeta);
-                dPow1 = dPow.div(den);
-            }
+            FloatVector den = sum.fma(scale, k), dPow = den.lanewise(VectorOperators.POW, negBeta);
             FloatVector a = FloatVector.fromMemorySegment(S, in, o, NO, m), g = FloatVector.fromMemorySegment(S, gradOut, o, NO, m);
-            g.mul(a).mul(dPow1).intoMemorySegment(rings, tb + x * 4L, NO, m);
+            g.mul(a).mul(dPow.div(den)).intoMemorySegment(rings, tb + x * 4L, NO, m);
             dPow.intoMemorySegment(rings, db + x * 4L, NO, m);
         }
     }
@@ -110,14 +135,28 @@ public final class LrnBackwardVec {
     /** Channel row cb of gradIn: g d^-beta - coef a sum of the t ring rows for channels lo..hi. */
     private static void outputRow(MemorySegment in, MemorySegment gradOut, MemorySegment gradIn, long cb, int xn, float coef,
                                   MemorySegment rings, int lo, int hi, int size, long ringB, long db) {
-        for (int x = 0; x < xn; x += L) {
-            VectorMask<Float> m = S.indexInRange(x, xn);
-            long o = cb + x * 4L, xb = x * 4L;
-            FloatVector sum = FloatVector.fromMemorySegment(S, rings, (lo % size) * ringB + xb, NO, m);
-            for (int i = lo + 1; i <= hi; i++) sum = sum.add(FloatVector.fromMemorySegment(S, rings, (i % size) * ringB + xb, NO, m));
-            FloatVector a = FloatVector.fromMemorySegment(S, in, o, NO, m), g = FloatVector.fromMemorySegment(S, gradOut, o, NO, m);
-            FloatVector dPow = FloatVector.fromMemorySegment(S, rings, db + xb, NO, m);
-            g.mul(dPow).sub(a.mul(coef).mul(sum)).intoMemorySegment(gradIn, o, NO, m);
+        if (xn < L) {
+            outputRowMasked(in, gradOut, gradIn, cb, xn, coef, rings, lo, hi, size, ringB, db);
+            return;
         }
+        for (int x0 = 0; x0 < xn; x0 += L) { // whole vectors, the last overlapping: it rewrites equal values
+            long xb = Math.min(x0, xn - L) * 4L, o = cb + xb;
+            FloatVector sum = FloatVector.fromMemorySegment(S, rings, (lo % size) * ringB + xb, NO);
+            for (int i = lo + 1; i <= hi; i++) sum = sum.add(FloatVector.fromMemorySegment(S, rings, (i % size) * ringB + xb, NO));
+            FloatVector a = FloatVector.fromMemorySegment(S, in, o, NO), g = FloatVector.fromMemorySegment(S, gradOut, o, NO);
+            FloatVector dPow = FloatVector.fromMemorySegment(S, rings, db + xb, NO);
+            g.mul(dPow).sub(a.mul(coef).mul(sum)).intoMemorySegment(gradIn, o, NO);
+        }
+    }
+
+    /** outputRow for rows shorter than L. */
+    private static void outputRowMasked(MemorySegment in, MemorySegment gradOut, MemorySegment gradIn, long cb, int xn, float coef,
+                                        MemorySegment rings, int lo, int hi, int size, long ringB, long db) {
+        VectorMask<Float> m = S.indexInRange(0, xn);
+        FloatVector sum = FloatVector.fromMemorySegment(S, rings, (lo % size) * ringB, NO, m);
+        for (int i = lo + 1; i <= hi; i++) sum = sum.add(FloatVector.fromMemorySegment(S, rings, (i % size) * ringB, NO, m));
+        FloatVector a = FloatVector.fromMemorySegment(S, in, cb, NO, m), g = FloatVector.fromMemorySegment(S, gradOut, cb, NO, m);
+        FloatVector dPow = FloatVector.fromMemorySegment(S, rings, db, NO, m);
+        g.mul(dPow).sub(a.mul(coef).mul(sum)).intoMemorySegment(gradIn, cb, NO, m);
     }
 }

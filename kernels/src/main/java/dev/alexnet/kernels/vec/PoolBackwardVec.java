@@ -22,8 +22,14 @@ import java.nio.ByteOrder;
  * interleaved into two vectors. An input element gets gradients from several outputs of one row only
  * through different t (larger t = smaller q), so positions go from the last t down, chunks and rows
  * upwards: every element receives its gradients in the reference's (p, q) order. Lanes that did not win
- * add +0, which leaves any sum started from +0 unchanged (bitwise). Chunks whose windows leave the
- * row (padding), and strides above 2, take the scalar path. Work units: (image, channel) planes.
+ * add +0, which leaves any sum started from +0 unchanged (bitwise).
+ *
+ * <p>All loads are whole vectors: masked loads feeding the two-vector permutes allocated and ran about 30
+ * times slower here. Lanes past the row read the next row or plane and belong to no output: the gradient's
+ * are zeroed by a blend, and the read-modify-writes store under a mask to the row (the next plane may be
+ * another member's; its values read here are never stored). Chunks whose windows leave the
+ * row (padding), whose reads would pass the end of a segment, and strides above 2 take the scalar path.
+ * Work units: (image, channel) planes.
  */
 public final class PoolBackwardVec {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -54,8 +60,12 @@ public final class PoolBackwardVec {
             long rowB = ib + (long) y0 * W * Float.BYTES, go = ob + (long) p * Q * Float.BYTES;
             for (int q0 = 0; q0 < Q; q0 += L) {
                 int qa = Math.min(Q, q0 + L);
-                if (st <= 2 && q0 * st - pad >= 0 && (qa - 1) * st - pad + k <= W) {
-                    chunk(gradIn, gradOut, in, rowB, go, q0, Q, q0 * st - pad, r0, r1, k, st, W);
+                // whole-vector reads of the window rows (input and gradient) end st*L + k - 1 floats past lane 0's first column
+                long readEnd = rowB + (r1 - 1) * (long) W * Float.BYTES + 4L * (q0 * st - pad + st * L + k - 1);
+                if (st <= 2 && q0 * st - pad >= 0 && (qa - 1) * st - pad + k <= W && readEnd <= Math.min(in.byteSize(), gradIn.byteSize())
+                        && go + 4L * (q0 + L) <= gradOut.byteSize()) {
+                    if (st == 1) chunk1(gradIn, gradOut, in, rowB, go, q0, Q, q0 - pad, r0, r1, k, W);
+                    else chunk2(gradIn, gradOut, in, rowB, go, q0, Q, 2 * q0 - pad, r0, r1, k, W);
                 } else {
                     for (int q = q0; q < qa; q++) {
                         long win = argmax(in, ib, s, p, q);
@@ -74,52 +84,66 @@ public final class PoolBackwardVec {
     }
 
     /**
-     * Outputs [q0, min(q0 + L, Q)) of one row, every window inside the row: x0 is lane 0's first column, rowB
-     * the byte offset of the window's row 0 (rows r0..r1-1 exist), go that of the output row's gradient.
+     * Stride 1, outputs [q0, min(q0 + L, Q)) of one row, every window inside the row: x0 is lane 0's first
+     * column, rowB the byte offset of the window's row 0 (rows r0..r1-1 exist), go that of the output row's
+     * gradient. The stores are masked to the row. Written out without helpers that take or return
+     * vectors: one that C2 does not inline boxes them.
      */
-    private static void chunk(MemorySegment gradIn, MemorySegment gradOut, MemorySegment in, long rowB, long go, int q0, int Q,
-                              int x0, int r0, int r1, int k, int st, int W) {
+    private static void chunk1(MemorySegment gradIn, MemorySegment gradOut, MemorySegment in, long rowB, long go, int q0, int Q,
+                               int x0, int r0, int r1, int k, int W) {
         long rowStep = (long) W * Float.BYTES;
-        FloatVector m = window(in, rowB + r0 * rowStep, x0, st, W);
+        FloatVector m = FloatVector.fromMemorySegment(S, in, rowB + r0 * rowStep + 4L * x0, NO);
         FloatVector win = FloatVector.broadcast(S, (float) (r0 * k));
-        for (int r = r0; r < r1; r++) {
-            for (int t = r == r0 ? 1 : 0; t < k; t++) {
-                FloatVector v = window(in, rowB + r * rowStep, x0 + t, st, W);
-                VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-                m = m.blend(v, take);
-                win = win.blend((float) (r * k + t), take);
-            }
+        for (int w = r0 * k + 1; w < r1 * k; w++) { // one loop: vectors carried through nested loops get boxed
+            int r = w / k, t = w - r * k;
+            FloatVector v = FloatVector.fromMemorySegment(S, in, rowB + r * rowStep + 4L * (x0 + t), NO);
+            VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, take);
+            win = win.blend((float) w, take);
         }
-        FloatVector g = FloatVector.fromMemorySegment(S, gradOut, go + 4L * q0, NO, S.indexInRange(q0, Q)), zero = FloatVector.zero(S);
+        FloatVector zero = FloatVector.zero(S), g = zero.blend(FloatVector.fromMemorySegment(S, gradOut, go + 4L * q0, NO), S.indexInRange(q0, Q));
         for (int r = r0; r < r1; r++) {
             long row = rowB + r * rowStep;
-            if (st == 1) {
-                for (int t = k - 1; t >= 0; t--) {
-                    add(gradIn, row, x0 + t, W, zero.blend(g, win.compare(VectorOperators.EQ, (float) (r * k + t))));
-                }
-            } else {
-                for (int t = (k - 1) & ~1; t >= 0; t -= 2) {
-                    FloatVector a = zero.blend(g, win.compare(VectorOperators.EQ, (float) (r * k + t)));
-                    FloatVector b = t + 1 < k ? zero.blend(g, win.compare(VectorOperators.EQ, (float) (r * k + t + 1))) : zero;
-                    add(gradIn, row, x0 + t, W, a.rearrange(ZIP_LO, b));
-                    add(gradIn, row, x0 + t + L, W, a.rearrange(ZIP_HI, b));
-                }
+            for (int t = k - 1; t >= 0; t--) {
+                VectorMask<Float> mk = S.indexInRange(x0 + t, W);
+                long b = row + 4L * (x0 + t);
+                FloatVector c = zero.blend(g, win.compare(VectorOperators.EQ, (float) (r * k + t)));
+                FloatVector.fromMemorySegment(S, gradIn, b, NO).add(c).intoMemorySegment(gradIn, b, NO, mk);
             }
         }
     }
 
-    /** Lane i: the input at column x + st * i of the row at byte offset row (0 past the row's end). */
-    private static FloatVector window(MemorySegment in, long row, int x, int st, int W) {
-        FloatVector a = FloatVector.fromMemorySegment(S, in, row + 4L * x, NO, S.indexInRange(x, W));
-        if (st == 1) return a;
-        return a.rearrange(EVEN, FloatVector.fromMemorySegment(S, in, row + 4L * (x + L), NO, S.indexInRange(x + L, W)));
-    }
-
-    /** Columns [x, min(x + L, W)) of a row += v (stores never leave the row: the next plane may be another member's). */
-    private static void add(MemorySegment gradIn, long row, int x, int W, FloatVector v) {
-        VectorMask<Float> m = S.indexInRange(x, W);
-        long b = row + 4L * x;
-        FloatVector.fromMemorySegment(S, gradIn, b, NO, m).add(v).intoMemorySegment(gradIn, b, NO, m);
+    /**
+     * Stride 2, as {@link #chunk1}: lane i's column x0 + t + 2i is the even lane of two loads; positions t
+     * and t + 1 (-1: none) are interleaved into the two vectors that cover columns x0 + t .. x0 + t + 2L - 1
+     * (the second skipped when it starts past the row: narrow rows such as pool5's 13 columns).
+     */
+    private static void chunk2(MemorySegment gradIn, MemorySegment gradOut, MemorySegment in, long rowB, long go, int q0, int Q,
+                               int x0, int r0, int r1, int k, int W) {
+        long rowStep = (long) W * Float.BYTES, first = rowB + r0 * rowStep + 4L * x0;
+        FloatVector m = FloatVector.fromMemorySegment(S, in, first, NO).rearrange(EVEN, FloatVector.fromMemorySegment(S, in, first + 4L * L, NO));
+        FloatVector win = FloatVector.broadcast(S, (float) (r0 * k));
+        for (int w = r0 * k + 1; w < r1 * k; w++) { // one loop: vectors carried through nested loops get boxed
+            int r = w / k, x = x0 + w - r * k;
+            long row = rowB + r * rowStep;
+            FloatVector v = FloatVector.fromMemorySegment(S, in, row + 4L * x, NO).rearrange(EVEN, FloatVector.fromMemorySegment(S, in, row + 4L * (x + L), NO));
+            VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, take);
+            win = win.blend((float) w, take);
+        }
+        FloatVector zero = FloatVector.zero(S), g = zero.blend(FloatVector.fromMemorySegment(S, gradOut, go + 4L * q0, NO), S.indexInRange(q0, Q));
+        for (int r = r0; r < r1; r++) {
+            long row = rowB + r * rowStep;
+            for (int t = (k - 1) & ~1; t >= 0; t -= 2) {
+                int x = x0 + t;
+                FloatVector a = zero.blend(g, win.compare(VectorOperators.EQ, (float) (r * k + t)));
+                FloatVector b = zero.blend(g, win.compare(VectorOperators.EQ, t + 1 < k ? (float) (r * k + t + 1) : -1f));
+                VectorMask<Float> lo = S.indexInRange(x, W), hi = S.indexInRange(x + L, W);
+                long bl = row + 4L * x, bh = bl + 4L * L;
+                FloatVector.fromMemorySegment(S, gradIn, bl, NO).add(a.rearrange(ZIP_LO, b)).intoMemorySegment(gradIn, bl, NO, lo);
+                if (x + L < W) FloatVector.fromMemorySegment(S, gradIn, bh, NO).add(a.rearrange(ZIP_HI, b)).intoMemorySegment(gradIn, bh, NO, hi);
+            }
+        }
     }
 
     /** Byte offset of window (p, q)'s winner, the rule of MaxPoolRef.argmax. */
