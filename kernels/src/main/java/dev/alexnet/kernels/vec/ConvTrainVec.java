@@ -3,10 +3,16 @@ package dev.alexnet.kernels.vec;
 import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.ConvShape;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static dev.alexnet.kernels.vec.GemmTiles.F;
+import static dev.alexnet.kernels.vec.GemmTiles.L;
+import static dev.alexnet.kernels.vec.GemmTiles.NO;
+import static dev.alexnet.kernels.vec.GemmTiles.S;
 
 /**
  * Convolution for training, NCHW, weights in PyTorch layout [K, C/G, R, S] read as given on every call
@@ -15,8 +21,9 @@ import static dev.alexnet.kernels.vec.GemmTiles.F;
  * <ul>
  * <li>forward: out_g[K/G][PQ] = W_g[K/G][CRS] x col, then bias and ReLU;</li>
  * <li>backward data: col = W_g^T x gradOut_g (W transposed once per call), then col2im adds col into gradIn;</li>
- * <li>backward weights: gW_g^T[CRS][K/G] += col x gradOut_g^T over the member's images into the member's own
- *     buffer, then {@link #reduceWeights} sums the members' buffers in member order and transposes.</li>
+ * <li>backward weights: gW_g^T[CRS+1][K/G] += col x gradOut_g^T over the member's images into the member's own
+ *     buffer (col's extra last row is all ones, so the last row of the product is the bias gradient), then
+ *     {@link #reduceWeights} sums the members' buffers in member order and transposes.</li>
  * </ul>
  * Work units for threads are (image, group) pairs, contiguous ranges per member, so members write disjoint
  * parts of the outputs. Every sum runs in an order fixed by the shapes and the member count: results are
@@ -28,7 +35,7 @@ public final class ConvTrainVec {
     private final int members, P, Q, PQ, cg, kg, crs, G, units;
     private final int nvPix;   // panel vectors when N = output pixels (forward, backward data)
     private final int nvOut;   // panel vectors when N = output channels of a group (backward weights)
-    private final MemorySegment[] col, wT, gwT, gb;
+    private final MemorySegment[] col, wT, gwT;
     private final Gemm.Workspace[] ws;
 
     /**
@@ -53,13 +60,13 @@ public final class ConvTrainVec {
         col = new MemorySegment[members];
         wT = new MemorySegment[members];
         gwT = new MemorySegment[members];
-        gb = new MemorySegment[members];
         ws = new Gemm.Workspace[members];
         for (int m = 0; m < members; m++) {
-            col[m] = arena.allocate((long) crs * PQ * Float.BYTES, 64);
+            col[m] = arena.allocate((long) (crs + 1) * PQ * Float.BYTES, 64);
+            col[m].asSlice((long) crs * PQ * Float.BYTES).fill((byte) 0); // then the ones row, which nothing overwrites
+            for (int i = 0; i < PQ; i++) col[m].setAtIndex(F, (long) crs * PQ + i, 1f);
             wT[m] = arena.allocate(s.weightSize() * Float.BYTES, 64);
-            gwT[m] = arena.allocate(s.weightSize() * Float.BYTES, 64);
-            gb[m] = arena.allocate((long) s.k() * Float.BYTES, 64);
+            gwT[m] = arena.allocate((long) G * (crs + 1) * kg * Float.BYTES, 64);
             ws[m] = new Gemm.Workspace(arena);
         }
     }
@@ -120,29 +127,19 @@ public final class ConvTrainVec {
         share(member, members);
         Checks.floats(in, s.inputSize(), "conv input");
         Checks.floats(gradOut, s.outputSize(), "conv output gradient");
-        MemorySegment c = col[member], gw = gwT[member], b = gb[member];
+        MemorySegment c = col[member], gw = gwT[member];
         boolean[] touched = new boolean[G];
         int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
-        long groupW = (long) crs * kg;
+        long groupW = (long) (crs + 1) * kg;
         for (int u = u0; u < u1; u++) {
             int n = u / G, g = u % G;
             im2col(in, n, g, c);
             long go = ((long) n * s.k() + (long) g * kg) * PQ;
-            Gemm.gemm(crs, kg, PQ, c, 0, PQ, gradOut, go, 1, PQ, gw, g * groupW, kg, touched[g], nvOut, ws[member]);
-            for (int k = 0; k < kg; k++) {
-                double sum = 0;
-                long row = go + (long) k * PQ;
-                for (int i = 0; i < PQ; i++) sum += gradOut.getAtIndex(F, row + i);
-                long bi = (long) g * kg + k;
-                b.setAtIndex(F, bi, touched[g] ? b.getAtIndex(F, bi) + (float) sum : (float) sum);
-            }
+            Gemm.gemm(crs + 1, kg, PQ, c, 0, PQ, gradOut, go, 1, PQ, gw, g * groupW, kg, touched[g], nvOut, ws[member]);
             touched[g] = true;
         }
         for (int g = 0; g < G; g++) {
-            if (!touched[g]) {
-                gw.asSlice(g * groupW * 4, groupW * 4).fill((byte) 0);
-                b.asSlice((long) g * kg * 4, (long) kg * 4).fill((byte) 0);
-            }
+            if (!touched[g]) gw.asSlice(g * groupW * 4, groupW * 4).fill((byte) 0);
         }
     }
 
@@ -157,7 +154,7 @@ public final class ConvTrainVec {
         int k0 = ThreadTeam.from(s.k(), member, members), k1 = ThreadTeam.from(s.k(), member + 1, members);
         for (int k = k0; k < k1; k++) {
             int g = k / kg, kk = k % kg;
-            long src = (long) g * crs * kg + kk, dst = (long) k * crs;
+            long src = (long) g * (crs + 1) * kg + kk, dst = (long) k * crs;
             for (int i = 0; i < crs; i++) {
                 long si = src + (long) i * kg;
                 float v = gwT[0].getAtIndex(F, si);
@@ -165,8 +162,9 @@ public final class ConvTrainVec {
                 gradWeight.setAtIndex(F, dst + i, v);
             }
             if (gradBias != null) {
-                float v = gb[0].getAtIndex(F, k);
-                for (int m = 1; m < members; m++) v += gb[m].getAtIndex(F, k);
+                long si = src + (long) crs * kg;
+                float v = gwT[0].getAtIndex(F, si);
+                for (int m = 1; m < members; m++) v += gwT[m].getAtIndex(F, si);
                 gradBias.setAtIndex(F, k, v);
             }
         }
@@ -249,12 +247,18 @@ public final class ConvTrainVec {
         if (floats > 0) m.asSlice(off * 4, floats * 4L).fill((byte) 0);
     }
 
-    /** Row of {@code len} floats at byte offset {@code ob}: v + b, then max(., 0) if relu. */
+    /** Row of {@code len} floats at byte offset {@code ob}: v + b, then max(., lo) (lo = 0 with ReLU, else -inf). */
     private static void biasRelu(MemorySegment out, long ob, int len, float b, boolean relu) {
-        for (int i = 0; i < len; i++) {
+        float lo = relu ? 0f : Float.NEGATIVE_INFINITY;
+        int i = 0;
+        for (; i + L <= len; i += L) {
             long o = ob + i * 4L;
-            float v = out.get(F, o) + b;
-            out.set(F, o, relu && v < 0 ? 0f : v);
+            FloatVector.fromMemorySegment(S, out, o, NO).add(b).max(lo).intoMemorySegment(out, o, NO);
+        }
+        if (i < len) {
+            VectorMask<Float> mk = S.indexInRange(0, len - i);
+            long o = ob + i * 4L;
+            FloatVector.fromMemorySegment(S, out, o, NO, mk).add(b).max(lo).intoMemorySegment(out, o, NO, mk);
         }
     }
 }

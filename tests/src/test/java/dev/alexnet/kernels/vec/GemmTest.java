@@ -107,6 +107,29 @@ class GemmTest {
         }
     }
 
+    /** B read in place ({@link Gemm#direct}) sums in the same order as B packed: bitwise the same, on shapes with and without an edge panel. */
+    @Test
+    void directEqualsPacked() {
+        Random rnd = new Random(13);
+        int[][] shapes = {{32, 96, 300}, {9, 100, 513}, {3, 17, 5}, {20, 48, 260}, {1, 1, 1}};
+        try (Arena arena = Arena.ofConfined()) {
+            Gemm.Workspace ws = new Gemm.Workspace(arena);
+            for (int[] sh : shapes) {
+                int m = sh[0], n = sh[1], k = sh[2], ldb = n + 3;
+                MemorySegment a = random(arena, rnd, (long) m * k), b = random(arena, rnd, (long) k * ldb + 2);
+                for (int nv = 1; nv <= 3; nv++) {
+                    for (boolean acc : new boolean[]{false, true}) {
+                        MemorySegment c1 = random(arena, rnd, (long) m * n), c2 = arena.allocate((long) m * n * 4, 64);
+                        c2.copyFrom(c1);
+                        Gemm.direct(m, n, k, a, 0, k, b, 2, ldb, c1, 0, n, acc, nv, ws);
+                        Gemm.gemm(m, n, k, a, 0, k, b, 2, ldb, 1, c2, 0, n, acc, nv, ws);
+                        assertTrue(c1.mismatch(c2) < 0, "direct and packed differ: m=" + m + " n=" + n + " k=" + k + " nv=" + nv + " acc=" + acc);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void emptyReductionZeroesOrKeeps() {
         try (Arena arena = Arena.ofConfined()) {
