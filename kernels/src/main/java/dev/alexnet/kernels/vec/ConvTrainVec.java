@@ -36,6 +36,8 @@ public final class ConvTrainVec {
     private final int nvPix;   // panel vectors when N = output pixels (forward, backward data)
     private final int nvOut;   // panel vectors when N = output channels of a group (backward weights)
     private final MemorySegment[] col, wT, gwT;
+    private final MemorySegment[] phases; // strided layers: a group's input (or input gradient) split by x mod strideW
+    private final int wp;                 // floats per phase row: ceil(W / strideW)
     private final Gemm.Workspace[] ws;
 
     /**
@@ -61,6 +63,8 @@ public final class ConvTrainVec {
         wT = new MemorySegment[members];
         gwT = new MemorySegment[members];
         ws = new Gemm.Workspace[members];
+        phases = new MemorySegment[members];
+        wp = (s.w() + s.strideW() - 1) / s.strideW();
         for (int m = 0; m < members; m++) {
             col[m] = arena.allocate((long) (crs + 1) * PQ * Float.BYTES, 64);
             col[m].asSlice((long) crs * PQ * Float.BYTES).fill((byte) 0); // then the ones row, which nothing overwrites
@@ -68,6 +72,7 @@ public final class ConvTrainVec {
             wT[m] = arena.allocate(s.weightSize() * Float.BYTES, 64);
             gwT[m] = arena.allocate((long) G * (crs + 1) * kg * Float.BYTES, 64);
             ws[m] = new Gemm.Workspace(arena);
+            if (s.strideW() > 1) phases[m] = arena.allocate((long) cg * s.h() * s.strideW() * wp * Float.BYTES, 64);
         }
     }
 
@@ -91,7 +96,7 @@ public final class ConvTrainVec {
         int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
         for (int u = u0; u < u1; u++) {
             int n = u / G, g = u % G;
-            im2col(in, n, g, c);
+            im2col(in, n, g, c, phases[member]);
             long o = ((long) n * s.k() + (long) g * kg) * PQ;
             Gemm.gemm(kg, PQ, crs, weight, (long) g * kg * crs, crs, c, 0, PQ, 1, out, o, PQ, false, nvPix, ws[member]);
             for (int k = 0; k < kg; k++) {
@@ -115,7 +120,7 @@ public final class ConvTrainVec {
             int n = u / G, g = u % G;
             long go = ((long) n * s.k() + (long) g * kg) * PQ;
             Gemm.gemm(crs, PQ, kg, t, (long) g * crs * kg, kg, gradOut, go, PQ, 1, c, 0, PQ, false, nvPix, ws[member]);
-            col2im(gradIn, n, g, c);
+            col2im(gradIn, n, g, c, phases[member]);
         }
     }
 
@@ -133,7 +138,7 @@ public final class ConvTrainVec {
         long groupW = (long) (crs + 1) * kg;
         for (int u = u0; u < u1; u++) {
             int n = u / G, g = u % G;
-            im2col(in, n, g, c);
+            im2col(in, n, g, c, phases[member]);
             long go = ((long) n * s.k() + (long) g * kg) * PQ;
             Gemm.gemm(crs + 1, kg, PQ, c, 0, PQ, gradOut, go, 1, PQ, gw, g * groupW, kg, touched[g], nvOut, ws[member]);
             touched[g] = true;
@@ -181,9 +186,14 @@ public final class ConvTrainVec {
         }
     }
 
-    /** col[(c*R + r)*S + t][p*Q + q] = in[n, g*cg + c, p*sh - ph + r, q*sw - pw + t], zero in the padding. */
-    private void im2col(MemorySegment in, int n, int g, MemorySegment col) {
+    /**
+     * col[(c*R + r)*S + t][p*Q + q] = in[n, g*cg + c, p*sh - ph + r, q*sw - pw + t], zero in the padding.
+     * With a horizontal stride, the group's input is first split into phases (x mod sw; each input float read
+     * once), so that every run of a col row is contiguous in one phase row and copies as vectors.
+     */
+    private void im2col(MemorySegment in, int n, int g, MemorySegment col, MemorySegment phase) {
         int H = s.h(), W = s.w(), R = s.r(), S = s.s(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+        if (sw > 1) splitPhases(in, n, g, phase);
         for (int c = 0; c < cg; c++) {
             long plane = (((long) n * s.c() + (long) g * cg + c) * H) * W;
             for (int r = 0; r < R; r++) {
@@ -200,11 +210,9 @@ public final class ConvTrainVec {
                             continue;
                         }
                         zero(col, d, qlo);
-                        long srow = plane + (long) y * W;
-                        if (sw == 1) {
-                            if (qhi > qlo) Gemm.copyRun(col, (d + qlo) * 4, in, (srow + qlo - pw + t) * 4, qhi - qlo);
-                        } else {
-                            for (int q = qlo; q < qhi; q++) col.setAtIndex(F, d + q, in.getAtIndex(F, srow + (long) q * sw - pw + t));
+                        if (qhi > qlo) {
+                            if (sw == 1) Gemm.copyRun(col, (d + qlo) * 4, in, (plane + (long) y * W + qlo - pw + t) * 4, qhi - qlo);
+                            else Gemm.copyRun(col, (d + qlo) * 4, phase, phaseAt(c, y, qlo * sw - pw + t) * 4, qhi - qlo);
                         }
                         zero(col, d + qhi, Q - qhi);
                     }
@@ -213,12 +221,17 @@ public final class ConvTrainVec {
         }
     }
 
-    /** gradIn[n, g*cg + c] = sum of col's entries over the windows that cover each input pixel. */
-    private void col2im(MemorySegment gradIn, int n, int g, MemorySegment col) {
+    /**
+     * gradIn[n, g*cg + c] = sum of col's entries over the windows that cover each input pixel. With a
+     * horizontal stride the sums run in the phase layout (contiguous runs, as in im2col) and are then
+     * interleaved into gradIn.
+     */
+    private void col2im(MemorySegment gradIn, int n, int g, MemorySegment col, MemorySegment phase) {
         int H = s.h(), W = s.w(), R = s.r(), S = s.s(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+        if (sw > 1) phase.fill((byte) 0);
         for (int c = 0; c < cg; c++) {
             long plane = (((long) n * s.c() + (long) g * cg + c) * H) * W;
-            zero(gradIn, plane, H * W);
+            if (sw == 1) zero(gradIn, plane, H * W);
             for (int r = 0; r < R; r++) {
                 for (int t = 0; t < S; t++) {
                     long row = ((long) (c * R + r) * S + t) * PQ;
@@ -229,15 +242,44 @@ public final class ConvTrainVec {
                         int y = p * sh - ph + r;
                         if (y < 0 || y >= H) continue;
                         long d = row + (long) p * Q, drow = plane + (long) y * W;
-                        if (sw == 1) {
-                            Gemm.addRun(gradIn, (drow + qlo - pw + t) * 4, col, (d + qlo) * 4, qhi - qlo);
-                        } else {
-                            for (int q = qlo; q < qhi; q++) {
-                                long i = drow + (long) q * sw - pw + t;
-                                gradIn.setAtIndex(F, i, gradIn.getAtIndex(F, i) + col.getAtIndex(F, d + q));
-                            }
-                        }
+                        if (sw == 1) Gemm.addRun(gradIn, (drow + qlo - pw + t) * 4, col, (d + qlo) * 4, qhi - qlo);
+                        else Gemm.addRun(phase, phaseAt(c, y, qlo * sw - pw + t) * 4, col, (d + qlo) * 4, qhi - qlo);
                     }
+                }
+            }
+        }
+        if (sw > 1) joinPhases(gradIn, n, g, phase);
+    }
+
+    /** Float index of input column x (>= 0) of group channel c, row y, in the phase layout [c][y][x mod sw][x / sw]. */
+    private long phaseAt(int c, int y, int x) {
+        int sw = s.strideW();
+        return (((long) c * s.h() + y) * sw + x % sw) * wp + x / sw;
+    }
+
+    /** phase[c][y][x mod sw][x / sw] = in[n, g*cg + c, y, x]. */
+    private void splitPhases(MemorySegment in, int n, int g, MemorySegment phase) {
+        int H = s.h(), W = s.w(), sw = s.strideW();
+        for (int c = 0; c < cg; c++) {
+            for (int y = 0; y < H; y++) {
+                long src = (((long) n * s.c() + (long) g * cg + c) * H + y) * W, dst = ((long) c * H + y) * sw * wp;
+                for (int f = 0; f < sw; f++) {
+                    long d = dst + (long) f * wp;
+                    for (int j = 0, x = f; x < W; j++, x += sw) phase.setAtIndex(F, d + j, in.getAtIndex(F, src + x));
+                }
+            }
+        }
+    }
+
+    /** gradIn[n, g*cg + c, y, x] = phase[c][y][x mod sw][x / sw] (overwrites). */
+    private void joinPhases(MemorySegment gradIn, int n, int g, MemorySegment phase) {
+        int H = s.h(), W = s.w(), sw = s.strideW();
+        for (int c = 0; c < cg; c++) {
+            for (int y = 0; y < H; y++) {
+                long dst = (((long) n * s.c() + (long) g * cg + c) * H + y) * W, src = ((long) c * H + y) * sw * wp;
+                for (int f = 0; f < sw; f++) {
+                    long d = src + (long) f * wp;
+                    for (int j = 0, x = f; x < W; j++, x += sw) gradIn.setAtIndex(F, dst + x, phase.getAtIndex(F, d + j));
                 }
             }
         }
