@@ -23,8 +23,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * threads. Prints the median of {@code reps} timed runs after {@code warmup} untimed ones, the percentage of
  * the one-core peak ({@code peak=} GFLOP/s per core, default {@link KernelGflops#PEAK_PER_CORE}), and the
  * sum over all layers as training-step images/s (these layers only: no pooling, LRN, ReLU masks or update).
- * The CPU time of the calling thread (member 0, which also spins while it waits for the others) is printed
- * beside the wall time: on a host shared with other jobs, it is the figure that the other jobs disturb less.
+ * The CPU time of the calling thread (member 0, which also spins briefly while it waits for the others) is
+ * printed beside the wall time, with GFLOP/s per thread from it (flop / threads / CPU time): on a host shared
+ * with other jobs it is the figure that the other jobs disturb less (they still share the caches).
  *
  * <pre>
  * java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:-TieredCompilation \
@@ -145,13 +146,13 @@ public final class TrainKernelGflops {
                         totalCpu += t[1];
                         totalFlop += flop;
                         System.out.printf("%-6s %3d %-9s %10.2f %9.1f %6.1f%% %10.2f %9.1f%n", l.name(), th, names.get(i), ms, gf,
-                                100 * gf / (peak * th), t[1], flop / t[1] / 1e6);
+                                100 * gf / (peak * th), t[1], flop / th / t[1] / 1e6);
                     }
                 }
             }
-            System.out.printf("all    %3d %-9s %10.2f %9.1f %6.1f%% %10.2f %9.1f  -> %.2f images/s by wall time, %.2f by member 0's CPU time (these layers only)%n",
+            System.out.printf("all    %3d %-9s %10.2f %9.1f %6.1f%% %10.2f %9.1f  -> %.2f images/s by wall time, %.2f with member 0's CPU time as the wall time (these layers only)%n",
                     th, "step", totalMs, totalFlop / totalMs / 1e6, 100 * totalFlop / totalMs / 1e6 / (peak * th), totalCpu,
-                    totalFlop / totalCpu / 1e6, batch * 1000.0 / totalMs, batch * 1000.0 / totalCpu);
+                    totalFlop / th / totalCpu / 1e6, batch * 1000.0 / totalMs, batch * 1000.0 / totalCpu);
         }
     }
 }

@@ -285,8 +285,13 @@ public final class ConvTrainVec {
         }
     }
 
+    /** Zeros {@code floats} floats at float offset {@code off}: vector stores (a masked last one), as the runs are short. */
     private static void zero(MemorySegment m, long off, int floats) {
-        if (floats > 0) m.asSlice(off * 4, floats * 4L).fill((byte) 0);
+        FloatVector z = FloatVector.zero(S);
+        long ob = off * 4;
+        int i = 0;
+        for (; i + L <= floats; i += L) z.intoMemorySegment(m, ob + i * 4L, NO);
+        if (i < floats) z.intoMemorySegment(m, ob + i * 4L, NO, S.indexInRange(0, floats - i));
     }
 
     /** Row of {@code len} floats at byte offset {@code ob}: v + b, then max(., lo) (lo = 0 with ReLU, else -inf). */
