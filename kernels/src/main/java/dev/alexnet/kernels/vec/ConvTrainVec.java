@@ -25,6 +25,9 @@ import static dev.alexnet.kernels.vec.GemmTiles.S;
  *     buffer (col's extra last row is all ones, so the last row of the product is the bias gradient), then
  *     {@link #reduceWeights} sums the members' buffers in member order and transposes.</li>
  * </ul>
+ * The GEMMs write whole panels: col rows, the forward's result rows and the weight-gradient partials are
+ * padded to whole panels (the forward copies its rows into {@code out} with the bias and ReLU), so no tile
+ * goes through Gemm's edge buffer.
  * Work units for threads are (image, group) pairs, contiguous ranges per member, so members write disjoint
  * parts of the outputs. Every sum runs in an order fixed by the shapes and the member count: results are
  * bitwise reproducible for a given member count.
@@ -35,7 +38,9 @@ public final class ConvTrainVec {
     private final int members, P, Q, PQ, cg, kg, crs, G, units;
     private final int nvPix;   // panel vectors when N = output pixels (forward, backward data)
     private final int nvOut;   // panel vectors when N = output channels of a group (backward weights)
-    private final MemorySegment[] col, wT, gwT;
+    private final int pqp;     // row stride of col and of the forward's result rows: PQ padded to whole panels
+    private final int kgp;     // row stride of the weight-gradient partials: K/G padded to whole panels
+    private final MemorySegment[] col, wT, gwT, res;
     private final MemorySegment[] phases; // strided layers: a group's input (or input gradient) split by x mod strideW
     private final int wp;                 // floats per phase row: ceil(W / strideW)
     private final Gemm.Workspace[] ws;
@@ -59,6 +64,9 @@ public final class ConvTrainVec {
         units = s.n() * G;
         nvPix = Gemm.bestVectors(PQ);
         nvOut = Gemm.bestVectors(kg);
+        pqp = Gemm.panels(PQ, nvPix) * Gemm.panelWidth(nvPix);
+        kgp = Gemm.panels(kg, nvOut) * Gemm.panelWidth(nvOut);
+        res = new MemorySegment[members];
         col = new MemorySegment[members];
         wT = new MemorySegment[members];
         gwT = new MemorySegment[members];
@@ -66,11 +74,11 @@ public final class ConvTrainVec {
         phases = new MemorySegment[members];
         wp = (s.w() + s.strideW() - 1) / s.strideW();
         for (int m = 0; m < members; m++) {
-            col[m] = arena.allocate((long) (crs + 1) * PQ * Float.BYTES, 64);
-            col[m].asSlice((long) crs * PQ * Float.BYTES).fill((byte) 0); // then the ones row, which nothing overwrites
-            for (int i = 0; i < PQ; i++) col[m].setAtIndex(F, (long) crs * PQ + i, 1f);
+            col[m] = arena.allocate((long) (crs + 1) * pqp * Float.BYTES, 64);
+            for (int i = 0; i < PQ; i++) col[m].setAtIndex(F, (long) crs * pqp + i, 1f); // the ones row, which nothing overwrites
             wT[m] = arena.allocate(s.weightSize() * Float.BYTES, 64);
-            gwT[m] = arena.allocate((long) G * (crs + 1) * kg * Float.BYTES, 64);
+            gwT[m] = arena.allocate((long) G * (crs + 1) * kgp * Float.BYTES, 64);
+            res[m] = arena.allocate((long) kg * pqp * Float.BYTES, 64);
             ws[m] = new Gemm.Workspace(arena);
             if (s.strideW() > 1) phases[m] = arena.allocate((long) cg * s.h() * s.strideW() * wp * Float.BYTES, 64);
         }
@@ -98,10 +106,10 @@ public final class ConvTrainVec {
             int n = u / G, g = u % G;
             im2col(in, n, g, c, phases[member]);
             long o = ((long) n * s.k() + (long) g * kg) * PQ;
-            Gemm.gemm(kg, PQ, crs, weight, (long) g * kg * crs, crs, c, 0, PQ, 1, out, o, PQ, false, nvPix, ws[member]);
+            Gemm.gemm(kg, PQ, crs, weight, (long) g * kg * crs, crs, c, 0, pqp, 1, res[member], 0, pqp, false, true, nvPix, ws[member]);
             for (int k = 0; k < kg; k++) {
                 float b = bias == null ? 0f : bias.getAtIndex(F, (long) g * kg + k);
-                biasRelu(out, (o + (long) k * PQ) * 4, PQ, b, relu);
+                biasRelu(out, (o + (long) k * PQ) * 4, res[member], (long) k * pqp * 4, PQ, b, relu);
             }
         }
     }
@@ -119,7 +127,7 @@ public final class ConvTrainVec {
         for (int u = u0; u < u1; u++) {
             int n = u / G, g = u % G;
             long go = ((long) n * s.k() + (long) g * kg) * PQ;
-            Gemm.gemm(crs, PQ, kg, t, (long) g * crs * kg, kg, gradOut, go, PQ, 1, c, 0, PQ, false, nvPix, ws[member]);
+            Gemm.gemm(crs, PQ, kg, t, (long) g * crs * kg, kg, gradOut, go, PQ, 1, c, 0, pqp, false, true, nvPix, ws[member]);
             col2im(gradIn, n, g, c, phases[member]);
         }
     }
@@ -135,12 +143,12 @@ public final class ConvTrainVec {
         MemorySegment c = col[member], gw = gwT[member];
         boolean[] touched = new boolean[G];
         int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
-        long groupW = (long) (crs + 1) * kg;
+        long groupW = (long) (crs + 1) * kgp;
         for (int u = u0; u < u1; u++) {
             int n = u / G, g = u % G;
             im2col(in, n, g, c, phases[member]);
             long go = ((long) n * s.k() + (long) g * kg) * PQ;
-            Gemm.gemm(crs + 1, kg, PQ, c, 0, PQ, gradOut, go, 1, PQ, gw, g * groupW, kg, touched[g], nvOut, ws[member]);
+            Gemm.gemm(crs + 1, kg, PQ, c, 0, pqp, gradOut, go, 1, PQ, gw, g * groupW, kgp, touched[g], true, nvOut, ws[member]);
             touched[g] = true;
         }
         for (int g = 0; g < G; g++) {
@@ -159,15 +167,15 @@ public final class ConvTrainVec {
         int k0 = ThreadTeam.from(s.k(), member, members), k1 = ThreadTeam.from(s.k(), member + 1, members);
         for (int k = k0; k < k1; k++) {
             int g = k / kg, kk = k % kg;
-            long src = (long) g * (crs + 1) * kg + kk, dst = (long) k * crs;
+            long src = (long) g * (crs + 1) * kgp + kk, dst = (long) k * crs;
             for (int i = 0; i < crs; i++) {
-                long si = src + (long) i * kg;
+                long si = src + (long) i * kgp;
                 float v = gwT[0].getAtIndex(F, si);
                 for (int m = 1; m < members; m++) v += gwT[m].getAtIndex(F, si);
                 gradWeight.setAtIndex(F, dst + i, v);
             }
             if (gradBias != null) {
-                long si = src + (long) crs * kg;
+                long si = src + (long) crs * kgp;
                 float v = gwT[0].getAtIndex(F, si);
                 for (int m = 1; m < members; m++) v += gwT[m].getAtIndex(F, si);
                 gradBias.setAtIndex(F, k, v);
@@ -198,7 +206,7 @@ public final class ConvTrainVec {
             long plane = (((long) n * s.c() + (long) g * cg + c) * H) * W;
             for (int r = 0; r < R; r++) {
                 for (int t = 0; t < S; t++) {
-                    long row = ((long) (c * R + r) * S + t) * PQ;
+                    long row = ((long) (c * R + r) * S + t) * pqp;
                     // q with x = q*sw - pw + t inside [0, W)
                     int qlo = Math.min(Q, Math.max(0, (pw - t + sw - 1) / sw));
                     int qhi = Math.max(qlo, Math.min(Q, Math.floorDiv(W - 1 + pw - t, sw) + 1));
@@ -234,7 +242,7 @@ public final class ConvTrainVec {
             if (sw == 1) zero(gradIn, plane, H * W);
             for (int r = 0; r < R; r++) {
                 for (int t = 0; t < S; t++) {
-                    long row = ((long) (c * R + r) * S + t) * PQ;
+                    long row = ((long) (c * R + r) * S + t) * pqp;
                     int qlo = Math.min(Q, Math.max(0, (pw - t + sw - 1) / sw));
                     int qhi = Math.max(qlo, Math.min(Q, Math.floorDiv(W - 1 + pw - t, sw) + 1));
                     if (qhi <= qlo) continue;
@@ -294,18 +302,18 @@ public final class ConvTrainVec {
         if (i < floats) z.intoMemorySegment(m, ob + i * 4L, NO, S.indexInRange(0, floats - i));
     }
 
-    /** Row of {@code len} floats at byte offset {@code ob}: v + b, then max(., lo) (lo = 0 with ReLU, else -inf). */
-    private static void biasRelu(MemorySegment out, long ob, int len, float b, boolean relu) {
+    /** out row (byte offset ob) = max(res row (byte offset rb) + b, lo), lo = 0 with ReLU, else -inf; {@code len} floats. */
+    private static void biasRelu(MemorySegment out, long ob, MemorySegment res, long rb, int len, float b, boolean relu) {
         float lo = relu ? 0f : Float.NEGATIVE_INFINITY;
         int i = 0;
         for (; i + L <= len; i += L) {
-            long o = ob + i * 4L;
-            FloatVector.fromMemorySegment(S, out, o, NO).add(b).max(lo).intoMemorySegment(out, o, NO);
+            long o = i * 4L;
+            FloatVector.fromMemorySegment(S, res, rb + o, NO).add(b).max(lo).intoMemorySegment(out, ob + o, NO);
         }
         if (i < len) {
             VectorMask<Float> mk = S.indexInRange(0, len - i);
-            long o = ob + i * 4L;
-            FloatVector.fromMemorySegment(S, out, o, NO, mk).add(b).max(lo).intoMemorySegment(out, o, NO, mk);
+            long o = i * 4L;
+            FloatVector.fromMemorySegment(S, res, rb + o, NO, mk).add(b).max(lo).intoMemorySegment(out, ob + o, NO, mk);
         }
     }
 }

@@ -70,6 +70,17 @@ public final class Gemm {
     public static void packed(int m, int n, int k, MemorySegment a, long aOff, int lda,
                               MemorySegment bp, long bpOff, long panelStride, int nv,
                               MemorySegment c, long cOff, int ldc, boolean accumulate, Workspace ws) {
+        packed(m, n, k, a, aOff, lda, bp, bpOff, panelStride, nv, c, cOff, ldc, accumulate, false, ws);
+    }
+
+    /**
+     * As {@link #packed(int, int, int, MemorySegment, long, int, MemorySegment, long, long, int, MemorySegment, long, int, boolean, Workspace)};
+     * with {@code wholePanels} C's rows have room for whole panels ({@code ldc >= panels(n, nv) * nv * L}) and
+     * the columns beyond n may be overwritten, so the last panel needs no tile buffer.
+     */
+    public static void packed(int m, int n, int k, MemorySegment a, long aOff, int lda,
+                              MemorySegment bp, long bpOff, long panelStride, int nv,
+                              MemorySegment c, long cOff, int ldc, boolean accumulate, boolean wholePanels, Workspace ws) {
         if (nv < 1 || nv > 3) throw new IllegalArgumentException("panel vectors must be 1..3: " + nv);
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
@@ -77,6 +88,7 @@ public final class Gemm {
             return;
         }
         int nr = nv * L, panels = panels(n, nv);
+        if (wholePanels && ldc < panels * nr) throw new IllegalArgumentException("C rows of " + ldc + " floats cannot hold " + panels + " whole panels");
         long as = (long) lda * 4, cs = (long) ldc * 4;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
@@ -84,7 +96,7 @@ public final class Gemm {
             for (int ic = 0; ic < m; ic += MC) {
                 int mc = Math.min(MC, m - ic);
                 for (int jp = 0; jp < panels; jp++) {
-                    int n0 = jp * nr, w = Math.min(nr, n - n0);
+                    int n0 = jp * nr, w = wholePanels ? nr : Math.min(nr, n - n0);
                     long bo = (bpOff + jp * panelStride + (long) pc * nr) * 4;
                     rows(ic, ic + mc, nv, w, kc, a, (aOff + pc) * 4, as, bp, bo, nr * 4L, c, (cOff + n0) * 4, cs, first, ws.tile);
                 }
@@ -179,6 +191,13 @@ public final class Gemm {
     public static void gemm(int m, int n, int k, MemorySegment a, long aOff, int lda,
                             MemorySegment b, long bOff, long brs, long bcs,
                             MemorySegment c, long cOff, int ldc, boolean accumulate, int nv, Workspace ws) {
+        gemm(m, n, k, a, aOff, lda, b, bOff, brs, bcs, c, cOff, ldc, accumulate, false, nv, ws);
+    }
+
+    /** As the other gemm; {@code wholePanels} as in {@link #packed}: C's padding columns may be overwritten. */
+    public static void gemm(int m, int n, int k, MemorySegment a, long aOff, int lda,
+                            MemorySegment b, long bOff, long brs, long bcs,
+                            MemorySegment c, long cOff, int ldc, boolean accumulate, boolean wholePanels, int nv, Workspace ws) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
             packed(m, n, 0, a, aOff, lda, ws.pack, 0, 0, nv, c, cOff, ldc, accumulate, ws);
@@ -191,7 +210,7 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 long panelStride = (long) kc * nr;
                 packB(b, bOff, brs, bcs, pc, kc, jc, nc, nv, ws.pack, 0, panelStride);
-                packed(m, nc, kc, a, aOff + pc, lda, ws.pack, 0, panelStride, nv, c, cOff + jc, ldc, accumulate || pc > 0, ws);
+                packed(m, nc, kc, a, aOff + pc, lda, ws.pack, 0, panelStride, nv, c, cOff + jc, ldc, accumulate || pc > 0, wholePanels, ws);
             }
         }
     }

@@ -8,6 +8,7 @@ import java.util.Random;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -127,6 +128,28 @@ class GemmTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Whole panels written into padded C rows: the real columns are bitwise those of the edge-buffer path. */
+    @Test
+    void wholePanelsEqualEdgeBuffer() {
+        Random rnd = new Random(17);
+        try (Arena arena = Arena.ofConfined()) {
+            Gemm.Workspace ws = new Gemm.Workspace(arena);
+            for (int nv = 1; nv <= 3; nv++) {
+                int m = 13, n = 57, k = 300, ldp = Gemm.panels(n, nv) * Gemm.panelWidth(nv);
+                MemorySegment a = random(arena, rnd, (long) m * k), b = random(arena, rnd, (long) k * n);
+                MemorySegment c1 = arena.allocate((long) m * n * 4, 64), c2 = arena.allocate((long) m * ldp * 4, 64);
+                Gemm.gemm(m, n, k, a, 0, k, b, 0, n, 1, c1, 0, n, false, nv, ws);
+                Gemm.gemm(m, n, k, a, 0, k, b, 0, n, 1, c2, 0, ldp, false, true, nv, ws);
+                for (int i = 0; i < m; i++) {
+                    long diff = c1.asSlice((long) i * n * 4, n * 4L).mismatch(c2.asSlice((long) i * ldp * 4, n * 4L));
+                    assertTrue(diff < 0, "row " + i + " differs at byte " + diff + " with nv=" + nv);
+                }
+            }
+            MemorySegment a = arena.allocate(4 * 4, 64), c = arena.allocate(4 * 4, 64);
+            assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(1, 3, 1, a, 0, 1, a, 0, 3, 1, c, 0, 3, false, true, 1, ws));
         }
     }
 
