@@ -141,18 +141,19 @@ public final class ConvTrainVec {
         Checks.floats(in, s.inputSize(), "conv input");
         Checks.floats(gradOut, s.outputSize(), "conv output gradient");
         MemorySegment c = col[member], gw = gwT[member];
-        boolean[] touched = new boolean[G];
         int u0 = ThreadTeam.from(units, member, members), u1 = ThreadTeam.from(units, member + 1, members);
         long groupW = (long) (crs + 1) * kgp;
         for (int u = u0; u < u1; u++) {
             int n = u / G, g = u % G;
             im2col(in, n, g, c, phases[member]);
             long go = ((long) n * s.k() + (long) g * kg) * PQ;
-            Gemm.gemm(crs + 1, kg, PQ, c, 0, pqp, gradOut, go, 1, PQ, gw, g * groupW, kgp, touched[g], true, nvOut, ws[member]);
-            touched[g] = true;
+            // units are (image, group) in order: this group's first unit in the range overwrites, later ones add
+            boolean accumulate = u - G >= u0;
+            Gemm.gemm(crs + 1, kg, PQ, c, 0, pqp, gradOut, go, 1, PQ, gw, g * groupW, kgp, accumulate, true, nvOut, ws[member]);
         }
         for (int g = 0; g < G; g++) {
-            if (!touched[g]) gw.asSlice(g * groupW * 4, groupW * 4).fill((byte) 0);
+            boolean touched = u1 - u0 >= G || Math.floorMod(g - u0, G) < u1 - u0;
+            if (!touched) gw.asSlice(g * groupW * 4, groupW * 4).fill((byte) 0);
         }
     }
 
