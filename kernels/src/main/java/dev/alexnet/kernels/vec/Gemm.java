@@ -53,9 +53,14 @@ public final class Gemm {
     /** Panels that cover {@code n} columns. */
     public static int panels(int n, int nv) { return (n + nv * L - 1) / (nv * L); }
 
-    /** Vectors per panel (2 or 3) that waste the fewest padded columns for {@code n}; 3 on a tie. */
+    /**
+     * Vectors per panel for {@code n} columns: 3 unless 2-vector panels compute under 3/4 of the padded
+     * columns (n = 32: 32 against 48). The 8x2 tile runs at 0.75-0.8 of the 8x3 tile's speed on reductions
+     * of a few hundred steps or more (measured on AlexNet conv shapes: 117 against 155 GFLOP/s for
+     * 128 x 169 x 1728, 145 against 174 for 1729 x 128 x 169), so 3 wins even where it pads more (n = 729, 128).
+     */
     public static int bestVectors(int n) {
-        return panels(n, 2) * 2 < panels(n, 3) * 3 ? 2 : 3;
+        return 4 * panels(n, 2) * 2 < 3 * panels(n, 3) * 3 ? 2 : 3;
     }
 
     /**
@@ -65,6 +70,17 @@ public final class Gemm {
     public static void packed(int m, int n, int k, MemorySegment a, long aOff, int lda,
                               MemorySegment bp, long bpOff, long panelStride, int nv,
                               MemorySegment c, long cOff, int ldc, boolean accumulate, Workspace ws) {
+        packed(m, n, k, a, aOff, lda, bp, bpOff, panelStride, nv, c, cOff, ldc, accumulate, false, ws);
+    }
+
+    /**
+     * As {@link #packed(int, int, int, MemorySegment, long, int, MemorySegment, long, long, int, MemorySegment, long, int, boolean, Workspace)};
+     * with {@code wholePanels} C's rows have room for whole panels ({@code ldc >= panels(n, nv) * nv * L}) and
+     * the columns beyond n may be overwritten, so the last panel needs no tile buffer.
+     */
+    public static void packed(int m, int n, int k, MemorySegment a, long aOff, int lda,
+                              MemorySegment bp, long bpOff, long panelStride, int nv,
+                              MemorySegment c, long cOff, int ldc, boolean accumulate, boolean wholePanels, Workspace ws) {
         if (nv < 1 || nv > 3) throw new IllegalArgumentException("panel vectors must be 1..3: " + nv);
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
@@ -72,6 +88,7 @@ public final class Gemm {
             return;
         }
         int nr = nv * L, panels = panels(n, nv);
+        if (wholePanels && ldc < panels * nr) throw new IllegalArgumentException("C rows of " + ldc + " floats cannot hold " + panels + " whole panels");
         long as = (long) lda * 4, cs = (long) ldc * 4;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
@@ -79,9 +96,9 @@ public final class Gemm {
             for (int ic = 0; ic < m; ic += MC) {
                 int mc = Math.min(MC, m - ic);
                 for (int jp = 0; jp < panels; jp++) {
-                    int n0 = jp * nr, w = Math.min(nr, n - n0);
+                    int n0 = jp * nr, w = wholePanels ? nr : Math.min(nr, n - n0);
                     long bo = (bpOff + jp * panelStride + (long) pc * nr) * 4;
-                    rows(ic, ic + mc, nv, w, kc, a, (aOff + pc) * 4, as, bp, bo, c, (cOff + n0) * 4, cs, first, ws.tile);
+                    rows(ic, ic + mc, nv, w, kc, a, (aOff + pc) * 4, as, bp, bo, nr * 4L, c, (cOff + n0) * 4, cs, first, ws.tile);
                 }
             }
         }
@@ -89,30 +106,30 @@ public final class Gemm {
 
     /** Rows [i0, i1) of one panel: 8-row tiles, then 4, then 1. */
     private static void rows(int i0, int i1, int nv, int w, int kc, MemorySegment a, long ao, long as,
-                             MemorySegment bp, long bo, MemorySegment c, long co, long cs, boolean first, MemorySegment tile) {
+                             MemorySegment bp, long bo, long bs, MemorySegment c, long co, long cs, boolean first, MemorySegment tile) {
         int i = i0;
         boolean full = w == nv * L;
         for (; i + MR <= i1; i += MR) {
-            if (full) GemmTiles.tile(MR, nv, a, ao + i * as, as, kc, bp, bo, c, co + i * cs, cs, first);
-            else edge(MR, nv, w, kc, a, ao + i * as, as, bp, bo, c, co + i * cs, cs, first, tile);
+            if (full) GemmTiles.tile(MR, nv, a, ao + i * as, as, kc, bp, bo, bs, c, co + i * cs, cs, first);
+            else edge(MR, nv, w, kc, a, ao + i * as, as, bp, bo, bs, c, co + i * cs, cs, first, tile);
         }
         if (i + 4 <= i1) {
-            if (full) GemmTiles.tile(4, nv, a, ao + i * as, as, kc, bp, bo, c, co + i * cs, cs, first);
-            else edge(4, nv, w, kc, a, ao + i * as, as, bp, bo, c, co + i * cs, cs, first, tile);
+            if (full) GemmTiles.tile(4, nv, a, ao + i * as, as, kc, bp, bo, bs, c, co + i * cs, cs, first);
+            else edge(4, nv, w, kc, a, ao + i * as, as, bp, bo, bs, c, co + i * cs, cs, first, tile);
             i += 4;
         }
         for (; i < i1; i++) {
-            if (full) GemmTiles.tile(1, nv, a, ao + i * as, as, kc, bp, bo, c, co + i * cs, cs, first);
-            else edge(1, nv, w, kc, a, ao + i * as, as, bp, bo, c, co + i * cs, cs, first, tile);
+            if (full) GemmTiles.tile(1, nv, a, ao + i * as, as, kc, bp, bo, bs, c, co + i * cs, cs, first);
+            else edge(1, nv, w, kc, a, ao + i * as, as, bp, bo, bs, c, co + i * cs, cs, first, tile);
         }
     }
 
     /** A tile whose panel has only {@code w} real columns: through the tile buffer. */
     private static void edge(int mr, int nv, int w, int kc, MemorySegment a, long ao, long as,
-                             MemorySegment bp, long bo, MemorySegment c, long co, long cs, boolean first, MemorySegment tile) {
+                             MemorySegment bp, long bo, long bs, MemorySegment c, long co, long cs, boolean first, MemorySegment tile) {
         long ts = (long) nv * L * 4, wb = (long) w * 4;
         if (!first) for (int r = 0; r < mr; r++) MemorySegment.copy(c, co + r * cs, tile, r * ts, wb);
-        GemmTiles.tile(mr, nv, a, ao, as, kc, bp, bo, tile, 0, ts, first);
+        GemmTiles.tile(mr, nv, a, ao, as, kc, bp, bo, bs, tile, 0, ts, first);
         for (int r = 0; r < mr; r++) MemorySegment.copy(tile, r * ts, c, co + r * cs, wb);
     }
 
@@ -174,6 +191,13 @@ public final class Gemm {
     public static void gemm(int m, int n, int k, MemorySegment a, long aOff, int lda,
                             MemorySegment b, long bOff, long brs, long bcs,
                             MemorySegment c, long cOff, int ldc, boolean accumulate, int nv, Workspace ws) {
+        gemm(m, n, k, a, aOff, lda, b, bOff, brs, bcs, c, cOff, ldc, accumulate, false, nv, ws);
+    }
+
+    /** As the other gemm; {@code wholePanels} as in {@link #packed}: C's padding columns may be overwritten. */
+    public static void gemm(int m, int n, int k, MemorySegment a, long aOff, int lda,
+                            MemorySegment b, long bOff, long brs, long bcs,
+                            MemorySegment c, long cOff, int ldc, boolean accumulate, boolean wholePanels, int nv, Workspace ws) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
             packed(m, n, 0, a, aOff, lda, ws.pack, 0, 0, nv, c, cOff, ldc, accumulate, ws);
@@ -186,7 +210,42 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 long panelStride = (long) kc * nr;
                 packB(b, bOff, brs, bcs, pc, kc, jc, nc, nv, ws.pack, 0, panelStride);
-                packed(m, nc, kc, a, aOff + pc, lda, ws.pack, 0, panelStride, nv, c, cOff + jc, ldc, accumulate || pc > 0, ws);
+                packed(m, nc, kc, a, aOff + pc, lda, ws.pack, 0, panelStride, nv, c, cOff + jc, ldc, accumulate || pc > 0, wholePanels, ws);
+            }
+        }
+    }
+
+    /**
+     * C = (accumulate ? C : 0) + A x B with B row-major (row stride {@code ldb}, columns contiguous) read in
+     * place by the tiles for every whole panel; only the last, narrower panel is packed. For few rows of A
+     * (a fully connected layer's batch), where packing B would cost about as much as the tiles.
+     */
+    public static void direct(int m, int n, int k, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                              MemorySegment c, long cOff, int ldc, boolean accumulate, int nv, Workspace ws) {
+        if (nv < 1 || nv > 3) throw new IllegalArgumentException("panel vectors must be 1..3: " + nv);
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            packed(m, n, 0, a, aOff, lda, ws.pack, 0, 0, nv, c, cOff, ldc, accumulate, ws);
+            return;
+        }
+        int nr = nv * L, panels = panels(n, nv), full = n / nr;
+        long as = (long) lda * 4, cs = (long) ldc * 4, bs = (long) ldb * 4;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            boolean first = !accumulate && pc == 0;
+            if (full < panels) packB(b, bOff, ldb, 1, pc, kc, full * nr, n - full * nr, nv, ws.pack, 0, (long) kc * nr);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = Math.min(MC, m - ic);
+                for (int jp = 0; jp < panels; jp++) {
+                    int n0 = jp * nr;
+                    if (jp < full) {
+                        rows(ic, ic + mc, nv, nr, kc, a, (aOff + pc) * 4, as, b, (bOff + (long) pc * ldb + n0) * 4, bs,
+                                c, (cOff + n0) * 4, cs, first, ws.tile);
+                    } else {
+                        rows(ic, ic + mc, nv, n - n0, kc, a, (aOff + pc) * 4, as, ws.pack, 0, nr * 4L,
+                                c, (cOff + n0) * 4, cs, first, ws.tile);
+                    }
+                }
             }
         }
     }

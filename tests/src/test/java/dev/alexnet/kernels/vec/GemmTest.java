@@ -8,6 +8,7 @@ import java.util.Random;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -104,6 +105,51 @@ class GemmTest {
             Gemm.gemm(m, n, k, a, 0, k, b, 0, n, 1, c2, 0, n, false, nv, ws);
             // Same blocks, same order: bitwise equal (the unpacked path only adds a column split at NC_PANELS panels).
             assertTrue(c1.mismatch(c2) < 0, "packed and unpacked B differ");
+        }
+    }
+
+    /** B read in place ({@link Gemm#direct}) sums in the same order as B packed: bitwise the same, on shapes with and without an edge panel. */
+    @Test
+    void directEqualsPacked() {
+        Random rnd = new Random(13);
+        int[][] shapes = {{32, 96, 300}, {9, 100, 513}, {3, 17, 5}, {20, 48, 260}, {1, 1, 1}};
+        try (Arena arena = Arena.ofConfined()) {
+            Gemm.Workspace ws = new Gemm.Workspace(arena);
+            for (int[] sh : shapes) {
+                int m = sh[0], n = sh[1], k = sh[2], ldb = n + 3;
+                MemorySegment a = random(arena, rnd, (long) m * k), b = random(arena, rnd, (long) k * ldb + 2);
+                for (int nv = 1; nv <= 3; nv++) {
+                    for (boolean acc : new boolean[]{false, true}) {
+                        MemorySegment c1 = random(arena, rnd, (long) m * n), c2 = arena.allocate((long) m * n * 4, 64);
+                        c2.copyFrom(c1);
+                        Gemm.direct(m, n, k, a, 0, k, b, 2, ldb, c1, 0, n, acc, nv, ws);
+                        Gemm.gemm(m, n, k, a, 0, k, b, 2, ldb, 1, c2, 0, n, acc, nv, ws);
+                        assertTrue(c1.mismatch(c2) < 0, "direct and packed differ: m=" + m + " n=" + n + " k=" + k + " nv=" + nv + " acc=" + acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whole panels written into padded C rows: the real columns are bitwise those of the edge-buffer path. */
+    @Test
+    void wholePanelsEqualEdgeBuffer() {
+        Random rnd = new Random(17);
+        try (Arena arena = Arena.ofConfined()) {
+            Gemm.Workspace ws = new Gemm.Workspace(arena);
+            for (int nv = 1; nv <= 3; nv++) {
+                int m = 13, n = 57, k = 300, ldp = Gemm.panels(n, nv) * Gemm.panelWidth(nv);
+                MemorySegment a = random(arena, rnd, (long) m * k), b = random(arena, rnd, (long) k * n);
+                MemorySegment c1 = arena.allocate((long) m * n * 4, 64), c2 = arena.allocate((long) m * ldp * 4, 64);
+                Gemm.gemm(m, n, k, a, 0, k, b, 0, n, 1, c1, 0, n, false, nv, ws);
+                Gemm.gemm(m, n, k, a, 0, k, b, 0, n, 1, c2, 0, ldp, false, true, nv, ws);
+                for (int i = 0; i < m; i++) {
+                    long diff = c1.asSlice((long) i * n * 4, n * 4L).mismatch(c2.asSlice((long) i * ldp * 4, n * 4L));
+                    assertTrue(diff < 0, "row " + i + " differs at byte " + diff + " with nv=" + nv);
+                }
+            }
+            MemorySegment a = arena.allocate(4 * 4, 64), c = arena.allocate(4 * 4, 64);
+            assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(1, 3, 1, a, 0, 1, a, 0, 3, 1, c, 0, 3, false, true, 1, ws));
         }
     }
 
