@@ -2,7 +2,7 @@
 """Golden files for the Java tests, computed independently with PyTorch (float32, CPU).
 
 Usage: python3 tests/golden/make_golden.py tests/src/test/resources/golden     (also `make golden`)
-       add --check-f64 to also print how far the float32 network is from a float64 run
+       add --check-f64 to also print how far the float32 network and gradients are from a float64 run
 
 Needs Debian's python3-torch and python3-numpy (apt-get install -y python3-torch python3-numpy).
 The Java tests never run Python: they read the .npy files and manifest.json this script writes.
@@ -13,6 +13,13 @@ What it writes (all little-endian float32 .npy, C order):
                             <case>_y.npy (PyTorch's output); one entry per case in manifest.json
   net_logits.npy            the whole paper AlexNet at batch 2, counter weights, counter input
   net_pool5.npy, net_fc7.npy   intermediate activations for diagnosis
+  grad_<case>_<role>.npy    backward cases: inputs, the upstream gradient gy (the mask for dropout, the
+                            logits z for softmax cross-entropy) and PyTorch's gradients gx, gw, gb (gz);
+                            manifest entry grad_cases
+  grad_net_samples.npy      the whole network's parameter gradients (batch 2, dropout off, mean
+                            cross-entropy, labels NET_LABELS) at a documented sample of indices, one row per
+                            parameter tensor; manifest entry grad_network holds the indices, the loss and
+                            per tensor sum|g|, sum g^2 (float64) and max|g|
   manifest.json             every case with its parameters and file names
 
 The whole-network weights (244 MB) are not written: both sides regenerate them bit-exactly from
