@@ -2,7 +2,7 @@
 """Golden files for the Java tests, computed independently with PyTorch (float32, CPU).
 
 Usage: python3 tests/golden/make_golden.py tests/src/test/resources/golden     (also `make golden`)
-       add --check-f64 to also print how far the float32 network is from a float64 run
+       add --check-f64 to also print how far the float32 network and gradients are from a float64 run
 
 Needs Debian's python3-torch and python3-numpy (apt-get install -y python3-torch python3-numpy).
 The Java tests never run Python: they read the .npy files and manifest.json this script writes.
@@ -13,6 +13,13 @@ What it writes (all little-endian float32 .npy, C order):
                             <case>_y.npy (PyTorch's output); one entry per case in manifest.json
   net_logits.npy            the whole paper AlexNet at batch 2, counter weights, counter input
   net_pool5.npy, net_fc7.npy   intermediate activations for diagnosis
+  grad_<case>_<role>.npy    backward cases: inputs, the upstream gradient gy (the mask for dropout, the
+                            logits z for softmax cross-entropy) and PyTorch's gradients gx, gw, gb (gz);
+                            manifest entry grad_cases
+  grad_net_samples.npy      the whole network's parameter gradients (batch 2, dropout off, mean
+                            cross-entropy, labels NET_LABELS) at a documented sample of indices, one row per
+                            parameter tensor; manifest entry grad_network holds the indices, the loss and
+                            per tensor sum|g|, sum g^2 (float64) and max|g|
   manifest.json             every case with its parameters and file names
 
 The whole-network weights (244 MB) are not written: both sides regenerate them bit-exactly from
@@ -98,7 +105,9 @@ def lrn_paper(x, size, k, alpha, beta, groups):
 
 
 def alexnet_forward(x, P, taps=None):
-    t = lambda name: (torch.from_numpy(P[name + ".weight"]), torch.from_numpy(P[name + ".bias"]))
+    # P holds numpy arrays (the forward golden) or tensors that require gradients (the backward golden).
+    as_t = lambda v: v if torch.is_tensor(v) else torch.from_numpy(v)
+    t = lambda name: (as_t(P[name + ".weight"]), as_t(P[name + ".bias"]))
     w, b = t("conv1"); x = F.relu(F.conv2d(x, w, b, stride=4, padding=0))
     x = lrn_paper(x, groups=2, **LRN); x = F.max_pool2d(x, 3, 2)
     w, b = t("conv2"); x = F.relu(F.conv2d(x, w, b, padding=2, groups=2))
@@ -214,6 +223,205 @@ def kernel_cases(W):
 
 
 # ---------------------------------------------------------------------------------------------
+# Backward golden files (prefix grad_). Every input, weight and upstream gradient comes from the
+# counter streams that follow the forward cases', so the forward files above stay byte-identical.
+# ---------------------------------------------------------------------------------------------
+GRAD_F64 = []   # (case, role, max|f32 - f64|, max|f64|): printed with --check-f64, never stored
+
+
+def grads(fn, inputs, gy, need):
+    """PyTorch's gradients of sum(fn(*inputs) * gy) for the inputs whose flag in `need` is set, in float32,
+    plus the same in float64 for the --check-f64 report. Returns (y32, [grad32 or None...], [grad64...])."""
+    out = []
+    for dt in (torch.float32, torch.float64):
+        ts = [None if a is None else torch.from_numpy(a).to(dt).requires_grad_(bool(n)) for a, n in zip(inputs, need)]
+        y = fn(*ts)
+        y.backward(torch.from_numpy(gy).to(dt))
+        out.append((y.detach().numpy(), [t.grad.numpy() if (t is not None and n) else None for t, n in zip(ts, need)]))
+    return out[0][0], out[0][1], out[1][1]
+
+
+def note_f64(name, roles, g32, g64):
+    for role, a, b in zip(roles, g32, g64):
+        if a is not None:
+            GRAD_F64.append((name, role, float(np.abs(a.astype(np.float64) - b).max()), float(np.abs(b).max())))
+
+
+def grad_conv_case(W, name, n, c, h, w, k, r, s, stride, pad, groups):
+    x = W.gen((n, c, h, w), 2.0)
+    wt = W.gen((k, c // groups, r, s), 0.5)
+    b = W.gen((k,), 0.5)
+    p, q = (h + 2 * pad - r) // stride + 1, (w + 2 * pad - s) // stride + 1
+    gy = W.gen((n, k, p, q), 1.0)
+    fn = lambda x_, w_, b_: F.conv2d(x_, w_, b_, stride=stride, padding=pad, groups=groups)
+    y, g32, g64 = grads(fn, [x, wt, b], gy, [1, 1, 1])
+    note_f64(name, ["gx", "gw", "gb"], g32, g64)
+    W.add(dict(kind="conv", name=name, n=n, c=c, h=h, w=w, k=k, r=r, s=s, strideH=stride, strideW=stride,
+               padH=pad, padW=pad, groups=groups, relu=False),
+          dict(x=x, w=wt, b=b, gy=gy, gx=g32[0], gw=g32[1], gb=g32[2]))
+
+
+def grad_pool_case(W, name, n, c, h, w, kernel, stride):
+    x = W.gen((n, c, h, w), 8.0)
+    p, q = (h - kernel) // stride + 1, (w - kernel) // stride + 1
+    gy = W.gen((n, c, p, q), 1.0)
+    y, g32, g64 = grads(lambda x_: F.max_pool2d(x_, kernel, stride), [x], gy, [1])
+    note_f64(name, ["gx"], g32, g64)
+    W.add(dict(kind="maxpool", name=name, n=n, c=c, h=h, w=w, kernel=kernel, stride=stride, pad=0),
+          dict(x=x, gy=gy, gx=g32[0]))
+
+
+def grad_lrn_case(W, name, n, c, h, w, size, k, alpha, beta, groups, xscale=128.0):
+    x = W.gen((n, c, h, w), xscale)
+    gy = W.gen((n, c, h, w), 1.0)
+    y, g32, g64 = grads(lambda x_: lrn_paper(x_, size, k, alpha, beta, groups), [x], gy, [1])
+    note_f64(name, ["gx"], g32, g64)
+    W.add(dict(kind="lrn", name=name, n=n, c=c, h=h, w=w, size=size, k=k, alpha=alpha, beta=beta,
+               channelGroups=groups, convention="paper: alpha multiplies the plain window sum (torch got alpha*size)"),
+          dict(x=x, gy=gy, gx=g32[0]))
+
+
+def grad_linear_case(W, name, n, fin, fout):
+    x = W.gen((n, fin), 2.0)
+    wt = W.gen((fout, fin), 0.25)
+    b = W.gen((fout,), 0.5)
+    gy = W.gen((n, fout), 1.0)
+    y, g32, g64 = grads(lambda x_, w_, b_: F.linear(x_, w_, b_), [x, wt, b], gy, [1, 1, 1])
+    note_f64(name, ["gx", "gw", "gb"], g32, g64)
+    W.add(dict(kind="linear", name=name, n=n, **{"in": fin, "out": fout}, relu=False),
+          dict(x=x, w=wt, b=b, gy=gy, gx=g32[0], gw=g32[1], gb=g32[2]))
+
+
+M64 = (1 << 64) - 1
+
+
+def splitmix_mix(z):
+    """dev.alexnet.kernels.DropoutMask.mix (SplitMix64's finaliser) on Python ints mod 2^64."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def dropout_factors(p, key, rows, features):
+    """DropoutMask(p, key, total=features, offset=0).factor(n, i) for every element: 0 or 1/(1-p) in float32."""
+    scale = np.float32(1.0) / (np.float32(1.0) - np.float32(p))
+    f = np.zeros((rows, features), dtype=np.float32)
+    for n in range(rows):
+        for i in range(features):
+            u = np.float32(splitmix_mix((key + (n * features + i) * 0x9E3779B97F4A7C15) & M64) >> 40) * np.float32(2.0 ** -24)
+            f[n, i] = scale if u >= np.float32(p) else np.float32(0.0)
+    return f
+
+
+def grad_dropout_case(W, name, rows, features, p, key):
+    gy = W.gen((rows, features), 4.0)
+    mask = dropout_factors(p, key, rows, features)
+    gx = (torch.from_numpy(gy) * torch.from_numpy(mask)).numpy()  # the gradient of x * mask
+    W.add(dict(kind="dropout", name=name, rows=rows, features=features, p=p, key=key,
+               mask="DropoutMask(p, key, total=features, offset=0).factor(n, i), stored as the 'mask' array"),
+          dict(mask=mask, gy=gy, gx=gx))
+
+
+def grad_softmax_ce_case(W, name, rows, cols, scale, labels):
+    z = W.gen((rows, cols), scale)
+    out = []
+    for dt in (torch.float32, torch.float64):
+        t = torch.from_numpy(z).to(dt).requires_grad_(True)
+        loss = F.cross_entropy(t, torch.tensor(labels, dtype=torch.int64))  # mean over the batch
+        loss.backward()
+        out.append((loss.item(), t.grad.numpy()))
+    note_f64(name, ["gz"], [out[0][1]], [out[1][1]])
+    GRAD_F64.append((name, "loss", abs(out[0][0] - out[1][0]), abs(out[1][0])))
+    W.add(dict(kind="softmax_ce", name=name, rows=rows, cols=cols, labels=labels, loss=out[0][0],
+               reduction="mean over rows"),
+          dict(z=z, gz=out[0][1]))
+
+
+def grad_kernel_cases(W):
+    grad_conv_case(W, "grad_conv_k11_s4", 2, 3, 35, 35, 8, 11, 11, 4, 0, 1)      # conv1-like
+    grad_conv_case(W, "grad_conv_g2_k5_p2", 2, 8, 13, 13, 8, 5, 5, 1, 2, 2)       # conv2-like
+    grad_conv_case(W, "grad_conv_k3_p1", 2, 32, 13, 13, 16, 3, 3, 1, 1, 1)        # conv3-like, 288-term sums
+    grad_conv_case(W, "grad_conv_g2_k3_p1_odd", 1, 6, 7, 9, 10, 3, 3, 1, 1, 2)    # conv4-like, odd sizes
+    grad_pool_case(W, "grad_pool_3s2_27", 2, 4, 27, 27, 3, 2)                     # overlapping 3/2, pool1-like
+    grad_pool_case(W, "grad_pool_3s2_13", 1, 3, 13, 13, 3, 2)
+    grad_lrn_case(W, "grad_lrn_paper_g2", 2, 16, 5, 6, 5, 2.0, 1e-4, 0.75, 2)     # per tower
+    grad_lrn_case(W, "grad_lrn_paper_g1", 2, 12, 4, 5, 5, 2.0, 1e-4, 0.75, 1)     # across all channels
+    grad_lrn_case(W, "grad_lrn_n3_k1_b05_g2", 1, 8, 3, 3, 3, 1.0, 1e-3, 0.5, 2)
+    grad_linear_case(W, "grad_linear_small", 3, 37, 11)
+    grad_linear_case(W, "grad_linear_fc8like", 2, 40, 1000)                       # gx sums 1000 terms
+    grad_dropout_case(W, "grad_dropout_half", 2, 96, 0.5, 0x5EED0001)
+    grad_dropout_case(W, "grad_dropout_0375", 3, 37, 0.375, 0x5EED0002)
+    grad_softmax_ce_case(W, "grad_softmax_ce_1000", 2, 1000, 16.0, [7, 513])
+    grad_softmax_ce_case(W, "grad_softmax_ce_small", 3, 10, 64.0, [0, 9, 4])
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole network's parameter gradients at batch 2 (dropout off, mean cross-entropy).
+# ---------------------------------------------------------------------------------------------
+NET_LABELS = [7, 513]
+SPREAD, TOP = 48, 16
+
+
+def sample_indices(g):
+    """The documented sample of a gradient tensor (flat, C order): SPREAD evenly spread indices
+    floor((2j+1) * size / (2*SPREAD)), j = 0..SPREAD-1, then the TOP largest |g| not already taken
+    (ties to the lower index); sorted ascending, no repeats."""
+    flat = g.reshape(-1)
+    size = flat.size
+    spread = sorted({((2 * j + 1) * size) // (2 * SPREAD) for j in range(SPREAD)})
+    taken = set(spread)
+    order = np.lexsort((np.arange(size), -np.abs(flat.astype(np.float64))))  # |g| descending, index ascending
+    top = []
+    for i in order:
+        if len(top) == TOP: break
+        if int(i) not in taken: top.append(int(i))
+    return sorted(spread + top)
+
+
+def network_grads(P, x, dtype):
+    Pt = {k: torch.from_numpy(v).to(dtype).requires_grad_(True) for k, v in P.items()}
+    logits = alexnet_forward(torch.from_numpy(x).to(dtype), Pt)
+    loss = F.cross_entropy(logits, torch.tensor(NET_LABELS, dtype=torch.int64))
+    loss.backward()
+    return loss.item(), logits.detach().numpy(), {k: t.grad.numpy() for k, t in Pt.items()}
+
+
+def grad_network(W, P, x, check):
+    loss, logits, g = network_grads(P, x, torch.float32)
+    samples, params = [], []
+    for name in PARAM_NAMES:
+        gi = g[name]
+        idx = sample_indices(gi)
+        flat = gi.reshape(-1)
+        samples.append(flat[idx])
+        g64 = flat.astype(np.float64)
+        params.append(dict(name=name, shape=list(gi.shape), indices=idx, sumAbs=float(np.abs(g64).sum()),
+                           sumSq=float((g64 * g64).sum()), maxAbs=float(np.abs(g64).max())))
+    if check:
+        loss64, logits64, g64s = network_grads(P, x, torch.float64)
+        GRAD_F64.append(("network", "loss", abs(loss - loss64), abs(loss64)))
+        for p in params:
+            a, b = g[p["name"]].astype(np.float64), g64s[p["name"]]
+            d = np.abs(a - b)
+            rms = np.sqrt((b * b).mean())
+            s = np.array(p["indices"])
+            print(f"  network {p['name']:13s} f32 vs f64: max|d| {d.max():.3e} = {d.max() / np.abs(b).max():.2e} of max|g|,"
+                  f" {d.max() / rms:.2e} of rms; samples {d.reshape(-1)[s].max() / rms:.2e} of rms;"
+                  f" sum|g| rel {abs(np.abs(a).sum() / np.abs(b).sum() - 1):.2e}, sum g^2 rel {abs((a * a).sum() / (b * b).sum() - 1):.2e}")
+    return dict(batch=2, labels=NET_LABELS, dropout="off (p = 0)", loss_reduction="mean cross-entropy over the batch",
+                loss=loss, logits_match_net_logits=bool(np.array_equal(logits, np.load(os.path.join(W.out, "net_logits.npy")))),
+                sample_rule=f"per tensor (flat C order): {SPREAD} indices floor((2j+1)*size/{2 * SPREAD}), j=0..{SPREAD - 1}, "
+                            f"plus the {TOP} largest |g| not already taken (ties to the lower index), sorted",
+                samples=W.save("grad_net_samples", np.stack(samples)), params=params)
+
+
+def print_f64():
+    print("float32 vs float64 torch gradients (max|f32 - f64|, relative to max|f64|):")
+    for name, role, d, ref in GRAD_F64:
+        print(f"  {name:26s} {role:5s} max|d| {d:.3e}  rel {d / ref if ref else d:.3e}")
+
+
+# ---------------------------------------------------------------------------------------------
 def check_f64(P, x, logits, taps):
     """How far PyTorch's float32 run is from the same network in float64 (the basis of the Java bounds)."""
     P64 = {k: v.astype(np.float64) for k, v in P.items()}
@@ -248,24 +456,34 @@ def main():
     taps = {}
     with torch.no_grad():
         logits = alexnet_forward(torch.from_numpy(x), P, taps).numpy()
-    if "--check-f64" in sys.argv:
+    check = "--check-f64" in sys.argv
+    if check:
         check_f64(P, x, logits, taps)
     net = dict(batch=2, input=dict(stream=INPUT_STREAM, scale=INPUT_SCALE, shape=[2, 3, 227, 227]),
                lrn="paper, per tower (each half of the channels separately)", order="conv,relu,lrn,maxpool",
                logits=W.save("net_logits", logits), pool5=W.save("net_pool5", taps["pool5"].numpy()),
                fc7=W.save("net_fc7", taps["fc7"].numpy()))
 
+    # Backward golden: new files (grad_ prefix) and new manifest entries; the forward ones above are unchanged.
+    forward_cases, W.cases = W.cases, []
+    grad_kernel_cases(W)
+    grad_cases, W.cases = W.cases, forward_cases
+    grad_net = grad_network(W, P, x, check)
+    if check:
+        print_f64()
+
     manifest = dict(
         generator="tests/golden/make_golden.py",
         torch=torch.__version__, numpy=np.__version__, threads=1, dtype="float32",
         counter=dict(file=counter_file, rows=[dict(stream=s, start=start, scale=sc) for s, start, sc in rows],
                      param_names=PARAM_NAMES, param_scales=SCALES, input_stream=INPUT_STREAM, input_scale=INPUT_SCALE),
-        cases=W.cases, network=net)
+        cases=W.cases, network=net, grad_cases=grad_cases, grad_network=grad_net)
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)
         f.write("\n")
     total = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
-    print(f"wrote {len(W.cases)} kernel cases, the network golden and manifest.json to {out} ({total} bytes)")
+    print(f"wrote {len(W.cases)} kernel cases, {len(grad_cases)} gradient cases, the network goldens and manifest.json"
+          f" to {out} ({total} bytes)")
 
 
 if __name__ == "__main__":
