@@ -204,7 +204,9 @@ class DnnlTrainingTest {
                     + ", one-sided " + left + " / " + right + "), tolerance " + tol);
             checked++;
         }
-        assertTrue(skipped <= Math.max(1, (checked + skipped) / 8), what + ": " + skipped + " of " + (checked + skipped) + " points sit on a kink");
+        // Skipped points are not checked at all: with ReLU pre-activations near zero up to a quarter of them can sit
+        // within h of a kink; more than that means h is too coarse for the case and the check would thin out.
+        assertTrue(skipped <= Math.max(1, (checked + skipped) / 4), what + ": " + skipped + " of " + (checked + skipped) + " points sit on a kink");
         return new Fd(checked, skipped, worst);
     }
 
