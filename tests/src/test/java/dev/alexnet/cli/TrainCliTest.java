@@ -54,13 +54,19 @@ class TrainCliTest {
         Files.write(p, out.array());
     }
 
+    /** A deterministic train command; {@code extra} adds options or replaces the defaults' values. */
     static String[] train(Path out, String... extra) {
-        String[] base = {"train", "--data", x.toString(), "--labels", labels.toString(), "--epochs", "1", "--batch", "4",
+        java.util.Map<String, String> o = new java.util.LinkedHashMap<>();
+        String[] base = {"--data", x.toString(), "--labels", labels.toString(), "--epochs", "1", "--batch", "4",
                 "--device", "java:2", "--dropout", "0", "--augment", "none", "--shuffle", "none", "--seed", "3", "--out", out.toString()};
-        String[] all = new String[base.length + extra.length];
-        System.arraycopy(base, 0, all, 0, base.length);
-        System.arraycopy(extra, 0, all, base.length, extra.length);
-        return all;
+        for (int i = 0; i < base.length; i += 2) o.put(base[i], base[i + 1]);
+        for (int i = 0; i < extra.length; i += 2) o.put(extra[i], extra[i + 1]);
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of("train"));
+        o.forEach((k, v) -> {
+            all.add(k);
+            all.add(v);
+        });
+        return all.toArray(new String[0]);
     }
 
     /**
