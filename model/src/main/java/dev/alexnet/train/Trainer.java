@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -54,7 +53,6 @@ public final class Trainer {
     private final Path runDir;
     private final PrintStream out;
     private final AtomicBoolean stop = new AtomicBoolean();
-    private final CountDownLatch finished = new CountDownLatch(1);
 
     /**
      * @param evalNetwork makes an inference network over the store's current values (called once per
@@ -78,11 +76,6 @@ public final class Trainer {
     /** Asks the loop to stop after the current step (and write a checkpoint); for a Ctrl-C handler. */
     public void requestStop() { stop.set(true); }
 
-    /** Waits until {@link #run} has returned (its checkpoint written). */
-    public boolean awaitFinished(long millis) throws InterruptedException {
-        return finished.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
-    }
-
     /** The dropout seed of optimizer step {@code step}. */
     public static long stepSeed(long runSeed, long step) {
         return DropoutMask.mix(runSeed * 0x9E3779B97F4A7C15L + step);
@@ -90,14 +83,6 @@ public final class Trainer {
 
     /** Trains from {@code state} to the last epoch (or a stop request); returns where it ended. */
     public Checkpoint.State run(Checkpoint.State state, Metrics metrics) throws IOException {
-        try {
-            return loop(state, metrics);
-        } finally {
-            finished.countDown();
-        }
-    }
-
-    private Checkpoint.State loop(Checkpoint.State state, Metrics metrics) throws IOException {
         BatchLoader.Options options = new BatchLoader.Options(config.seed(), config.shuffle(), false, config.maxImages(),
                 config.loaderThreads(), 2, config.augment(), -1);
         try (Arena arena = Arena.ofConfined(); BatchLoader loader = new BatchLoader(train, config.batch(), options)) {

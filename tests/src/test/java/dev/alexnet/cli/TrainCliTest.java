@@ -90,6 +90,10 @@ class TrainCliTest {
         Cli.Result e = Cli.run("evaluate", "--weights", a.resolve("final.safetensors").toString(), "--data", x.toString(),
                 "--labels", labels.toString(), "--device", "java:2").succeeds();
         assertTrue(e.out().contains("top-1") && e.out().contains("8 images"), e.out());
+        // classify takes the class count and names from the trained file: four lines, none an ImageNet class
+        Cli.Result c = Cli.run("classify", "--weights", a.resolve("final.safetensors").toString(), "--device", "java:2").succeeds();
+        assertEquals(4, c.out().lines().filter(l -> l.contains("%")).count(), c.out());
+        assertTrue(!c.out().contains("tench"), c.out());
         // a finished run is not overwritten by accident
         Cli.run(train(a)).failsWith(2, "already holds a run", "--resume");
     }

@@ -14,6 +14,8 @@ import dev.alexnet.train.Trainer;
 import dev.alexnet.train.TrainingNetwork;
 import dev.alexnet.train.TrainingNetworks;
 import dev.alexnet.train.data.Augment;
+import dev.alexnet.train.data.IdxDataset;
+import dev.alexnet.model.cli.TrainedLabels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains the paper AlexNet with the paper's SGD (momentum 0.9, weight decay 0.0005), dropout 0.5 on fc6 and fc7,",
@@ -120,31 +124,40 @@ public final class TrainCommand implements Callable<Integer> {
             try (params; TrainingNetwork net = TrainingNetworks.open(spec, params, placement, k, dropout)) {
                 Trainer trainer = new Trainer(cfg, net, params, sets.train(), sets.val(),
                         () -> Networks.open(spec, params.values(), placement, k, Devices.Precision.FP32), out, System.out);
+                // Ctrl-C: the hook asks for a stop after the current step and holds the JVM until the checkpoint and
+                // the final weights are written (the JVM halts when its hooks return).
+                CountDownLatch written = new CountDownLatch(1);
                 Thread hook = new Thread(() -> {
                     trainer.requestStop();
                     try {
-                        trainer.awaitFinished(600_000);
+                        written.await(10, TimeUnit.MINUTES);
                     } catch (InterruptedException ignored) {
                         Thread.currentThread().interrupt();
                     }
                 }, "alexnet-train-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
-                Checkpoint.State end = trainer.run(state, metrics);
-                Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("trained", "epochs " + end.epoch() + ", steps " + end.step() + ", seed " + seed + ", on " + placement);
-                if (sets.train() instanceof dev.alexnet.train.data.IdxDataset idx) {
-                    meta.put(dev.alexnet.model.cli.TrainedLabels.PREPROCESS_KEY, "grey " + idx.mean() + " " + idx.std()); // what classify must do to an image
+                try {
+                    finish(trainer, trainer.run(state, metrics), sets, placement);
+                } finally {
+                    written.countDown();
                 }
-                trainer.writeFinal(meta);
-                System.out.println("wrote " + out.resolve("final.safetensors"));
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {
-                    // Ctrl-C arrived: the hook is waiting for run() to have returned, which it has
+                    // Ctrl-C arrived: the hook is waiting for the files, which are written
                 }
             }
         }
         return 0;
+    }
+
+    /** The final weights with what classify needs to use them: class names, and the preprocessing of grey sets. */
+    private void finish(Trainer trainer, Checkpoint.State end, DataSources.Pair sets, String placement) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("trained", "epochs " + end.epoch() + ", steps " + end.step() + ", seed " + seed + ", on " + placement);
+        if (sets.train() instanceof IdxDataset idx) meta.put(TrainedLabels.PREPROCESS_KEY, "grey " + idx.mean() + " " + idx.std());
+        trainer.writeFinal(meta);
+        System.out.println("wrote " + out.resolve("final.safetensors"));
     }
 
     private AlexNetWeights initialWeights(int classes) {
