@@ -396,6 +396,12 @@ class ConvLinearBackwardTest {
         checkLinear(rnd, new LinearShape(2, 4096, 1000), true, false, 2);
     }
 
+    /** fc6's reduction (9216 inputs, many K blocks) at a training batch of 32, on a slice of its outputs. */
+    @Test
+    void fc6ReductionAtBatch32() {
+        checkLinear(new Random(9), new LinearShape(32, 9216, 136), true, true, 2);
+    }
+
     @Test
     void badArgumentsAreRefused() {
         ConvShape s = new ConvShape(1, 2, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1);

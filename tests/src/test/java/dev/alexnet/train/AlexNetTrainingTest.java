@@ -76,9 +76,12 @@ class AlexNetTrainingTest {
     }
 
     /**
-     * oneDNN's training path against the Java one, alone and as one tower of two: after three steps every
-     * parameter agrees with java:1's within the same bound as the towers (both sum the same products in float,
-     * in different orders and blockings).
+     * oneDNN's training path against the Java one, alone and as one tower of two, after three steps. The two
+     * sum the same products in other orders, so a unit whose pre-activation lies within rounding of zero can be
+     * on different sides of its ReLU in the two runs: its whole gradient row then differs (an element-wise
+     * bound fails on that row alone). The check is therefore on each tensor's whole change: the relative
+     * 2-norm of the difference of the changes must stay below 1e-3, where rounding alone gives about 1e-6 and
+     * a wrong layer (a skipped update, a lost gradient, a transposed weight) gives O(1).
      */
     @Test
     void oneDnnTrainsLikeJava() {
@@ -89,8 +92,22 @@ class AlexNetTrainingTest {
                 assertEquals(a[s], b[s], 1e-4 * Math.abs(a[s]), "dnnl:1 loss at step " + s);
                 assertEquals(a[s], c[s], 1e-4 * Math.abs(a[s]), "dnnl:1,java:1 loss at step " + s);
             }
-            assertSameParameters(init, java, dnnl, "dnnl:1");
-            assertSameParameters(init, java, mixed, "dnnl:1,java:1");
+            assertSameChanges(init, java, dnnl, "dnnl:1");
+            assertSameChanges(init, java, mixed, "dnnl:1,java:1");
+        }
+    }
+
+    static void assertSameChanges(AlexNetWeights init, Parameters want, Parameters got, String what) {
+        for (Map.Entry<String, Tensor> e : want.values().tensors().entrySet()) {
+            Tensor w0 = init.get(e.getKey()), w1 = e.getValue(), w2 = got.values().get(e.getKey());
+            double diff = 0, norm = 0;
+            for (long i = 0; i < w1.size(); i++) {
+                double c = (double) w1.get(i) - w0.get(i), d = (double) w1.get(i) - w2.get(i);
+                norm += c * c;
+                diff += d * d;
+            }
+            double rel = Math.sqrt(diff / norm);
+            assertTrue(rel < 1e-3, what + ": " + e.getKey() + " changed differently from java:1's: relative 2-norm " + rel);
         }
     }
 
