@@ -55,7 +55,7 @@ public final class TrainCompareCommand implements Callable<Integer> {
     }
 
     record Result(String placement, int batch, double[] warmupMs, double medianMs, double imagesPerSecond, double gflops,
-                  double maxRelGrad, String worstTensor, double l2RelGrad, Map<String, double[]> layers) {}
+                  double maxRelGrad, String worstTensor, double l2RelGrad, long heapBytesPerStep, Map<String, double[]> layers) {}
 
     @Override
     public Integer call() throws IOException {
@@ -73,9 +73,9 @@ public final class TrainCompareCommand implements Callable<Integer> {
                         String placement = backend + ":" + t;
                         Result r = run(spec, init, placement, batch, baseline);
                         results.add(r);
-                        System.out.printf(Locale.ROOT, "%-8s batch %3d: warm-up %s ms; step %.0f ms, %.2f images/s, %.1f GFLOP/s%s%n",
+                        System.out.printf(Locale.ROOT, "%-8s batch %3d: warm-up %s ms; step %.0f ms, %.2f images/s, %.1f GFLOP/s, %,d heap bytes per step%s%n",
                                 placement, batch, Arrays.toString(Arrays.stream(r.warmupMs()).map(Math::rint).toArray()), r.medianMs(), r.imagesPerSecond(),
-                                r.gflops(), baseline == null ? " (gradient baseline)" : String.format(Locale.ROOT, ", gradients vs %s: max rel %.2e (%s), 2-norm rel %.2e", baselineName, r.maxRelGrad(), r.worstTensor(), r.l2RelGrad()));
+                                r.gflops(), r.heapBytesPerStep(), baseline == null ? " (gradient baseline)" : String.format(Locale.ROOT, ", gradients vs %s: max rel %.2e (%s), 2-norm rel %.2e", baselineName, r.maxRelGrad(), r.worstTensor(), r.l2RelGrad()));
                         if (baseline == null) {
                             baseline = lastGradients; // the first case's gradients, kept for this batch size
                             baselineName = placement;
@@ -129,7 +129,10 @@ public final class TrainCompareCommand implements Callable<Integer> {
             for (int i = 0; i < warmup; i++) warm[i] = timedStep(net, p, x, y, batch, i + 2, null);
             double[] ms = new double[steps];
             RunStats stats = new RunStats();
-            for (int i = 0; i < steps; i++) ms[i] = timedStep(net, p, x, y, batch, 100 + i, i == steps - 1 ? stats : null);
+            long heap0 = heapAllocated();
+            for (int i = 0; i < steps - 1; i++) ms[i] = timedStep(net, p, x, y, batch, 100 + i, null);
+            long heapPerStep = steps > 1 ? (heapAllocated() - heap0) / (steps - 1) : -1;
+            ms[steps - 1] = timedStep(net, p, x, y, batch, 100 + steps, stats); // with per-layer timing
             double[] sorted = ms.clone();
             Arrays.sort(sorted);
             double median = sorted[steps / 2];
@@ -142,8 +145,14 @@ public final class TrainCompareCommand implements Callable<Integer> {
                 layers.computeIfAbsent(layer, k -> new double[3])[col] += s.durNanos() / 1e6;
             }
             double ips = batch / (median / 1e3);
-            return new Result(placement, batch, warm, median, ips, ips * flopsPerImage(spec) / 1e9, maxRel, worst, l2Rel, layers);
+            return new Result(placement, batch, warm, median, ips, ips * flopsPerImage(spec) / 1e9, maxRel, worst, l2Rel, heapPerStep, layers);
         }
+    }
+
+    /** Heap bytes allocated so far by all live threads (the device's team included). */
+    private static long heapAllocated() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        return mx.getTotalThreadAllocatedBytes();
     }
 
     private static double timedStep(TrainingNetwork net, Parameters p, MemorySegment x, MemorySegment y, int batch, long seed, RunStats stats) {

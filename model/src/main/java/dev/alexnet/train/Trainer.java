@@ -104,6 +104,7 @@ public final class Trainer {
                     config.sgd().step(params, state.lr());
                     net.parametersChanged();
                     lossSum += loss * b.size();
+                metrics.step(state.step() + 1, epoch + (state.batchInEpoch() + 1) / (double) batches, loss);
                     seen += b.size();
                     correct += correctTop1(logits, b.labels(), b.size(), params.classes());
                     state = new Checkpoint.State(epoch, state.batchInEpoch() + 1, state.step() + 1, state.lr(), state.bestValError(), state.lrDrops(), state.seed());
