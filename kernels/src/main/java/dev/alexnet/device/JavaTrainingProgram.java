@@ -32,7 +32,7 @@ import java.util.List;
  *
  * <p>With {@link JavaDevice.Kernels#VECTOR} each pass of each layer is one data-parallel task on the
  * device's {@link ThreadTeam}; with {@link JavaDevice.Kernels#REFERENCE} the scalar oracles run on the
- * caller. All buffers and tasks are made here, once: a step allocates nothing. The caller's input and
+ * caller. All buffers and tasks are made here, once. The caller's input and
  * output gradient are copied in (with the JDK's checked copy), so the kernels read only memory this
  * program owns and the caller's segments may be confined to its thread.
  *
