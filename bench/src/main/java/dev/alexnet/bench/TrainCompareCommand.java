@@ -65,20 +65,20 @@ public final class TrainCompareCommand implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         try (AlexNetWeights init = AlexNetWeights.init(AlexNetWeights.Init.HE, 1, classes)) {
             for (int batch : batches) {
-                Map<String, Tensor> baseline = null;
-                String baselineName = null;
-                for (String backend : backends) {
-                    for (int t : threads) {
-                        if (backend.equals("ref") && t != 1) continue;
-                        String placement = backend + ":" + t;
-                        Result r = run(spec, init, placement, batch, baseline);
-                        results.add(r);
-                        System.out.printf(Locale.ROOT, "%-8s batch %3d: warm-up %s ms; step %.0f ms, %.2f images/s, %.1f GFLOP/s, %,d heap bytes per step%s%n",
-                                placement, batch, Arrays.toString(Arrays.stream(r.warmupMs()).map(Math::rint).toArray()), r.medianMs(), r.imagesPerSecond(),
-                                r.gflops(), r.heapBytesPerStep(), baseline == null ? " (gradient baseline)" : String.format(Locale.ROOT, ", gradients vs %s: max rel %.2e (%s), 2-norm rel %.2e", baselineName, r.maxRelGrad(), r.worstTensor(), r.l2RelGrad()));
-                        if (baseline == null) {
-                            baseline = lastGradients; // the first case's gradients, kept for this batch size
-                            baselineName = placement;
+                // the first case's gradients at this batch size, which every later case is compared with
+                try (Arena keep = Arena.ofConfined()) {
+                    Map<String, Tensor> baseline = new LinkedHashMap<>();
+                    String baselineName = null;
+                    for (String backend : backends) {
+                        for (int t : threads) {
+                            if (backend.equals("ref") && t != 1) continue;
+                            String placement = backend + ":" + t;
+                            Result r = run(spec, init, placement, batch, baseline, keep);
+                            results.add(r);
+                            System.out.printf(Locale.ROOT, "%-8s batch %3d: warm-up %s ms; step %.0f ms, %.2f images/s, %.1f GFLOP/s, %,d heap bytes per step%s%n",
+                                    placement, batch, Arrays.toString(Arrays.stream(r.warmupMs()).map(Math::rint).toArray()), r.medianMs(), r.imagesPerSecond(),
+                                    r.gflops(), r.heapBytesPerStep(), baselineName == null ? " (gradient baseline)" : String.format(Locale.ROOT, ", gradients vs %s: max rel %.2e (%s), 2-norm rel %.2e", baselineName, r.maxRelGrad(), r.worstTensor(), r.l2RelGrad()));
+                            if (baselineName == null) baselineName = placement;
                         }
                     }
                 }
@@ -89,10 +89,8 @@ public final class TrainCompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Map<String, Tensor> lastGradients;
-    private final Arena keep = Arena.ofShared();
-
-    private Result run(AlexNetSpec spec, AlexNetWeights init, String placement, int batch, Map<String, Tensor> baseline) {
+    /** One case; with an empty {@code baseline} its first-step gradients are copied there (into {@code keep}), else compared. */
+    private Result run(AlexNetSpec spec, AlexNetWeights init, String placement, int batch, Map<String, Tensor> baseline, Arena keep) {
         try (Parameters p = new Parameters(init);
              TrainingNetwork net = TrainingNetworks.open(spec, p, placement, JavaDevice.Kernels.VECTOR, dropout);
              Arena arena = Arena.ofShared()) {
@@ -105,14 +103,12 @@ public final class TrainCompareCommand implements Callable<Integer> {
             net.forwardBackward(x, y, batch, 1, null, null);
             double maxRel = 0, l2Rel = 0;
             String worst = "";
-            if (baseline == null) {
-                Map<String, Tensor> grads = new LinkedHashMap<>();
+            if (baseline.isEmpty()) {
                 for (var e : p.grads().entrySet()) {
                     Tensor c = Tensor.allocate(keep, e.getValue().shape());
                     c.copyFrom(e.getValue());
-                    grads.put(e.getKey(), c);
+                    baseline.put(e.getKey(), c);
                 }
-                lastGradients = grads;
             } else {
                 for (var e : baseline.entrySet()) {
                     double r = maxRel(e.getValue(), p.grads().get(e.getKey()));

@@ -3,6 +3,7 @@ package dev.alexnet.train;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.alexnet.model.AlexNetWeights;
+import dev.alexnet.model.cli.TrainedLabels;
 import dev.alexnet.model.io.Safetensors;
 import dev.alexnet.model.io.WeightFileException;
 import dev.alexnet.tensor.Tensor;
@@ -30,7 +31,7 @@ public final class Checkpoint {
     public static final String FILE = "checkpoint.safetensors";
     private static final String MOMENTUM = "momentum.";
     private static final String STATE_KEY = "alexnet.train.state";
-    private static final String CLASSES_KEY = "classes";
+    private static final String CLASSES_KEY = TrainedLabels.CLASSES_KEY;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Checkpoint() {}
@@ -112,17 +113,6 @@ public final class Checkpoint {
                 throw e;
             }
             return new Loaded(p, state, names);
-        }
-    }
-
-    /** The class names stored in a weights file's metadata, or null when it has none. */
-    public static List<String> classNames(Path weightsFile) {
-        String v = Safetensors.metadata(weightsFile).get(CLASSES_KEY);
-        if (v == null) return null;
-        try {
-            return Arrays.asList(JSON.readValue(v, String[].class));
-        } catch (IOException e) {
-            throw new WeightFileException(weightsFile + ": the class names in the metadata are not a JSON list of strings");
         }
     }
 }

@@ -63,8 +63,11 @@ public final class DataSources {
             return NpyDataset.open(p, labels);
         }
         if (Files.isDirectory(p)) {
-            Path v = Files.isDirectory(p.resolve("val")) ? p.resolve("val") : p;
-            return ImageFolderDataset.open(v);
+            // evaluation subtracts the training set's mean image, as training did: its statistics come from train/
+            if (Files.isDirectory(p.resolve("train")) && Files.isDirectory(p.resolve("val"))) {
+                return ImageFolderDataset.withStatsOf(p.resolve("val"), ImageFolderDataset.open(p.resolve("train")));
+            }
+            return ImageFolderDataset.open(p);
         }
         throw new IllegalArgumentException("--data '" + data + "' is neither fashion-mnist, a directory of class folders, nor an .npy file");
     }

@@ -59,13 +59,12 @@ final class ClassifyCommand implements Callable<Integer> {
             labels.add(p.toString());
         }
         int batch = pics.size();
-        try (Arena arena = Arena.ofShared(); AlexNetWeights w = net.loadWeights()) {
-            // the class count comes from fc8's rows, the names and preprocessing from the file's metadata (a trained run's)
-            AlexNetSpec spec = net.spec().withClasses(w.classes());
+        // the class count comes from fc8's rows, the names and preprocessing from the file's metadata (a trained run's)
+        try (Arena arena = Arena.ofShared(); AlexNetWeights w = net.loadWeights(); Network n = net.open(net.spec().withClasses(w.classes()), w)) {
+            AlexNetSpec spec = n.spec();
             int classes = spec.classes();
             top = Math.min(top, classes);
             TrainedLabels names = TrainedLabels.of(net.weights, classes);
-            try (Network n = net.open(spec, w)) {
             Tensor x = Tensor.allocate(arena, batch, 3, s, s);
             for (int i = 0; i < batch; i++) names.preprocess(pics.get(i), s, x.data(), (long) i * 3 * s * s);
             Tensor logits = Tensor.allocate(arena, batch, classes);
@@ -115,7 +114,6 @@ final class ClassifyCommand implements Callable<Integer> {
                     all.writeTrace(trace);
                     System.out.println("trace: " + trace);
                 }
-            }
             }
         }
         return 0;

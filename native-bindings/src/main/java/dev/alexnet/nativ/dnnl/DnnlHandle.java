@@ -18,6 +18,23 @@ public abstract class DnnlHandle implements AutoCloseable {
     /** oneDNN objects created through these wrappers and not yet destroyed, process-wide (for leak checks). */
     public static long liveHandles() { return LIVE.get(); }
 
+    /**
+     * Closes {@code owned} in reverse order of creation (users before what they use) and empties it; every
+     * handle is closed even when one fails, and the first failure is rethrown.
+     */
+    static void closeAll(java.util.List<DnnlHandle> owned) {
+        RuntimeException first = null;
+        for (int k = owned.size() - 1; k >= 0; k--) {
+            try {
+                owned.get(k).close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        owned.clear();
+        if (first != null) throw first;
+    }
+
     DnnlHandle(MemorySegment handle) {
         if (handle == null || handle.equals(MemorySegment.NULL)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " from a null handle");

@@ -478,20 +478,14 @@ public final class DnnlProgram implements Program {
     }
 
     private void release() {
-        RuntimeException first = null;
-        for (int k = owned.size() - 1; k >= 0; k--) {
-            try {
-                owned.get(k).close();
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
-            }
-        }
-        owned.clear();
         steps.clear();
         inputBound.clear();
         outputBound.clear();
-        if (arena.scope().isAlive()) arena.close();
-        if (first != null) throw first;
+        try {
+            DnnlHandle.closeAll(owned);
+        } finally {
+            if (arena.scope().isAlive()) arena.close();
+        }
     }
 
     @Override

@@ -679,20 +679,14 @@ public final class DnnlTrainingProgram implements TrainingProgram {
     }
 
     private void release() {
-        RuntimeException first = null;
-        for (int k = owned.size() - 1; k >= 0; k--) {
-            try {
-                owned.get(k).close();
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
-            }
-        }
-        owned.clear();
         forwardSteps.clear();
         backwardSteps.clear();
         refreshSteps.clear();
-        if (arena.scope().isAlive()) arena.close();
-        if (first != null) throw first;
+        try {
+            DnnlHandle.closeAll(owned);
+        } finally {
+            if (arena.scope().isAlive()) arena.close();
+        }
     }
 
     @Override
