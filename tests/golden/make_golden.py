@@ -13,6 +13,9 @@ What it writes (all little-endian float32 .npy, C order):
                             <case>_y.npy (PyTorch's output); one entry per case in manifest.json
   net_logits.npy            the whole paper AlexNet at batch 2, counter weights, counter input
   net_pool5.npy, net_fc7.npy   intermediate activations for diagnosis
+  tv_logits.npy, tv_pool5.npy  torchvision.models.alexnet() (eval mode) at batch 2 on a 224x224 counter input,
+                            its state_dict (features.0.weight ...) loaded from the counter streams in the
+                            paper network's parameter order and scales (Java: AlexNetWeights.counter(TORCHVISION))
   grad_<case>_<role>.npy    backward cases: inputs, the upstream gradient gy (the mask for dropout, the
                             logits z for softmax cross-entropy) and PyTorch's gradients gx, gw, gb (gz);
                             manifest entry grad_cases
@@ -102,6 +105,39 @@ def lrn_paper(x, size, k, alpha, beta, groups):
     torch's local_response_norm divides alpha by size, so it gets alpha * size."""
     parts = torch.chunk(x, groups, dim=1)
     return torch.cat([F.local_response_norm(p, size, alpha=alpha * size, beta=beta, k=k) for p in parts], dim=1)
+
+
+# torchvision's state_dict names of the 8 parameterised layers, in PARAM_NAMES order (AlexNetSpec.TORCHVISION_NAMES).
+TV_LAYERS = {"conv1": "features.0", "conv2": "features.3", "conv3": "features.6", "conv4": "features.8",
+             "conv5": "features.10", "fc6": "classifier.1", "fc7": "classifier.4", "fc8": "classifier.6"}
+
+
+def torchvision_golden(W, check=False):
+    """torchvision's own AlexNet module on counter weights: stream i fills parameter i of PARAM_NAMES (torchvision's
+    shapes), with the paper network's scales; the input is stream INPUT_STREAM at [2,3,224,224]."""
+    import torchvision
+    model = torchvision.models.alexnet()  # no download: weights come from the counter streams
+    sd = model.state_dict()
+    P = {}
+    for i, name in enumerate(PARAM_NAMES):
+        layer, kind = name.split(".")
+        tv = TV_LAYERS[layer] + "." + kind
+        P[tv] = torch.from_numpy(counter_tensor(i, tuple(sd[tv].shape), SCALES[i]))
+    assert set(P) == set(sd), "torchvision's AlexNet has other parameters: " + str(sorted(set(sd) ^ set(P)))
+    model.load_state_dict(P)
+    model.eval()  # dropout off
+    x = torch.from_numpy(counter_tensor(INPUT_STREAM, (2, 3, 224, 224), INPUT_SCALE))
+    with torch.no_grad():
+        pool5 = torch.flatten(model.avgpool(model.features(x)), 1)
+        logits = model(x)
+        if check:  # the float32 noise floor TorchvisionGoldenTest's reference bound is derived from
+            y64 = model.double()(x.double()).numpy()
+            d = np.abs(logits.numpy().astype(np.float64) - y64).max()
+            print(f"torchvision float32 vs float64 logits: max|diff| {d:.3e}, rel {d / np.abs(y64).max():.3e}")
+    return dict(batch=2, input=dict(stream=INPUT_STREAM, scale=INPUT_SCALE, shape=[2, 3, 224, 224]),
+                module="torchvision.models.alexnet() " + torchvision.__version__ + ", eval(), state_dict from the counter streams",
+                param_names={name: TV_LAYERS[name.split(".")[0]] + "." + name.split(".")[1] for name in PARAM_NAMES},
+                logits=W.save("tv_logits", logits.numpy()), pool5=W.save("tv_pool5", pool5.numpy()))
 
 
 def alexnet_forward(x, P, taps=None):
@@ -477,7 +513,7 @@ def main():
         torch=torch.__version__, numpy=np.__version__, threads=1, dtype="float32",
         counter=dict(file=counter_file, rows=[dict(stream=s, start=start, scale=sc) for s, start, sc in rows],
                      param_names=PARAM_NAMES, param_scales=SCALES, input_stream=INPUT_STREAM, input_scale=INPUT_SCALE),
-        cases=W.cases, network=net, grad_cases=grad_cases, grad_network=grad_net)
+        cases=W.cases, network=net, grad_cases=grad_cases, grad_network=grad_net, torchvision=torchvision_golden(W, check))
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)
         f.write("\n")

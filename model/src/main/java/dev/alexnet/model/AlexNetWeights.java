@@ -1,5 +1,6 @@
 package dev.alexnet.model;
 
+import dev.alexnet.device.AlexNetLayers.Arch;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.model.io.Safetensors;
@@ -22,7 +23,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * The 16 parameter tensors of AlexNet under their PyTorch names ({@code conv1.weight} [96,3,11,11] ...
- * {@code fc8.bias} [1000]), whole-network shapes. Owns the memory they live in (an arena; a file is
+ * {@code fc8.bias} [1000]), whole-network shapes; for torchvision's AlexNet ({@link #arch()}) the same
+ * names with its shapes, read from and written to files under its {@code state_dict} names
+ * ({@code features.0.weight} ... {@code classifier.6.bias}). Owns the memory they live in (an arena; a file is
  * read into it, never mapped, so changing the file later cannot touch loaded weights): close it when no
  * program compiled from it is running any more.
  */
@@ -31,15 +34,29 @@ public final class AlexNetWeights implements AutoCloseable {
     private final Map<String, Tensor> tensors;
     private final String origin;
     private final int classes;
+    private final Arch arch;
 
     private AlexNetWeights(Arena arena, Map<String, Tensor> tensors, String origin) {
+        this(arena, tensors, origin, Arch.PAPER);
+    }
+
+    private AlexNetWeights(Arena arena, Map<String, Tensor> tensors, String origin, Arch arch) {
         this.arena = arena;
         this.tensors = tensors;
         this.origin = origin;
+        this.arch = arch;
         Tensor fc8 = tensors.get("fc8.bias");
         if (fc8 == null || fc8.rank() != 1) throw new WeightFileException(origin + ": tensor 'fc8.bias' is missing or not a vector");
         this.classes = fc8.dim(0);
-        validate(tensors, origin, classes);
+        validate(tensors, origin, classes, arch);
+    }
+
+    /** Which network these parameters belong to: the paper's or torchvision's. */
+    public Arch arch() { return arch; }
+
+    /** The 1000-class (or {@code classes}-class) spec of {@code arch} at its usual input size. */
+    private static AlexNetSpec specOf(Arch arch, int classes) {
+        return (arch == Arch.TORCHVISION ? AlexNetSpec.TORCHVISION : AlexNetSpec.PAPER).withClasses(classes);
     }
 
     /** fc8's outputs: 1000 for ImageNet weights, 10 for Fashion-MNIST ones. */
@@ -79,9 +96,14 @@ public final class AlexNetWeights implements AutoCloseable {
      * from {@code seed}, so the result does not depend on the number of threads.
      */
     public static AlexNetWeights init(Init kind, long seed, int classes) {
-        if (kind == Init.HE) return heInit(seed, classes);
+        return init(kind, seed, classes, Arch.PAPER);
+    }
+
+    /** As {@link #init(Init, long, int)} for {@code arch}'s shapes (the same rule per named layer). */
+    public static AlexNetWeights init(Init kind, long seed, int classes, Arch arch) {
+        if (kind == Init.HE) return heInit(seed, classes, arch);
         Arena arena = Arena.ofShared();
-        Map<String, Tensor> t = allocate(arena, AlexNetSpec.PAPER.withClasses(classes));
+        Map<String, Tensor> t = allocate(arena, specOf(arch, classes));
         List<String> names = AlexNetSpec.paramNames();
         IntStream.range(0, names.size()).parallel().forEach(i -> {
             String name = names.get(i);
@@ -95,12 +117,12 @@ public final class AlexNetWeights implements AutoCloseable {
                 if (one) for (long j = 0; j < x.size(); j++) x.data().setAtIndex(JAVA_FLOAT, j, 1f);
             }
         });
-        return new AlexNetWeights(arena, t, "paper init, seed " + seed);
+        return new AlexNetWeights(arena, t, "paper init, seed " + seed, arch);
     }
 
-    private static AlexNetWeights heInit(long seed, int classes) {
+    private static AlexNetWeights heInit(long seed, int classes, Arch arch) {
         Arena arena = Arena.ofShared();
-        Map<String, Tensor> t = allocate(arena, AlexNetSpec.PAPER.withClasses(classes));
+        Map<String, Tensor> t = allocate(arena, specOf(arch, classes));
         List<String> names = AlexNetSpec.paramNames();
         IntStream.range(0, names.size()).parallel().forEach(i -> {
             Tensor x = t.get(names.get(i));
@@ -113,7 +135,7 @@ public final class AlexNetWeights implements AutoCloseable {
                 x.data().fill((byte) 0);
             }
         });
-        return new AlexNetWeights(arena, t, "he init, seed " + seed);
+        return new AlexNetWeights(arena, t, "he init, seed " + seed, arch);
     }
 
     /** A copy of {@code other} in memory this object owns (writable, independent of any file). */
@@ -125,38 +147,53 @@ public final class AlexNetWeights implements AutoCloseable {
             x.copyFrom(e.getValue());
             t.put(e.getKey(), x);
         }
-        return new AlexNetWeights(arena, t, other.origin);
+        return new AlexNetWeights(arena, t, other.origin, other.arch);
     }
 
     /** The counter-based weights shared with the PyTorch golden script (see {@link CounterInit}). */
     public static AlexNetWeights counter() {
+        return counter(Arch.PAPER);
+    }
+
+    /** The counter weights of {@code arch}'s 1000-class network: stream i is parameter i, with the same scales. */
+    public static AlexNetWeights counter(Arch arch) {
         Arena arena = Arena.ofShared();
-        Map<String, Tensor> t = allocate(arena, AlexNetSpec.PAPER);
+        Map<String, Tensor> t = allocate(arena, specOf(arch, AlexNetSpec.CLASSES));
         List<String> names = AlexNetSpec.paramNames();
         IntStream.range(0, names.size()).parallel().forEach(i -> {
             Tensor x = t.get(names.get(i));
             CounterInit.fill(x.data(), x.size(), i, CounterInit.scale(i));
         });
-        return new AlexNetWeights(arena, t, "counter init (golden)");
+        return new AlexNetWeights(arena, t, arch == Arch.PAPER ? "counter init (golden)" : "counter init (golden, torchvision)", arch);
     }
 
     /**
      * Reads a safetensors file into memory this object owns; every AlexNet tensor must be there with its
-     * exact shape, F32, and finite (a NaN or infinity in a weight is refused, naming the tensor).
+     * exact shape, F32, and finite (a NaN or infinity in a weight is refused, naming the tensor). The
+     * network is told by the names: torchvision's {@code state_dict} ({@code features.0.weight} ...) is
+     * torchvision's AlexNet, as are the project's names over torchvision's shapes (conv1 with 64 kernels);
+     * anything else must be the paper network.
      */
     public static AlexNetWeights load(Path file) {
         Arena arena = Arena.ofShared();
         try {
             Map<String, Tensor> all = Safetensors.read(file, arena);
+            Tensor conv1 = all.get("conv1.weight");
+            Arch arch = all.containsKey(AlexNetSpec.TORCHVISION.fileName("conv1.weight"))
+                    || (conv1 != null && conv1.rank() == 4 && conv1.dim(0) == 64) ? Arch.TORCHVISION : Arch.PAPER;
+            AlexNetSpec spec = specOf(arch, AlexNetSpec.CLASSES);
             Map<String, Tensor> t = new LinkedHashMap<>();
             for (String name : AlexNetSpec.paramNames()) {
-                Tensor x = all.get(name);
-                if (x == null) throw new WeightFileException(file + ": tensor '" + name + "' is missing (expected shape "
-                        + (name.startsWith("fc8.") ? Arrays.toString(AlexNetSpec.paramShape(name)).replace("1000", "classes") : Arrays.toString(AlexNetSpec.paramShape(name))) + "; names follow PyTorch: conv1.weight ... fc8.bias)");
+                String fileName = all.containsKey(name) ? name : spec.fileName(name);
+                Tensor x = all.get(fileName);
+                if (x == null) throw new WeightFileException(file + ": tensor '" + spec.fileName(name) + "' is missing (expected shape "
+                        + (name.startsWith("fc8.") ? Arrays.toString(spec.shapeOf(name)).replace("1000", "classes") : Arrays.toString(spec.shapeOf(name)))
+                        + (arch == Arch.PAPER ? "; names follow PyTorch: conv1.weight ... fc8.bias, or torchvision's state_dict: features.0.weight ... classifier.6.bias)"
+                                              : "; torchvision's state_dict names: features.0.weight ... classifier.6.bias)"));
                 t.put(name, x);
             }
-            AlexNetWeights w = new AlexNetWeights(arena, t, "file " + file.getFileName());
-            for (var e : t.entrySet()) checkFinite(file, e.getKey(), e.getValue());
+            AlexNetWeights w = new AlexNetWeights(arena, t, "file " + file.getFileName(), arch);
+            for (var e : t.entrySet()) checkFinite(file, spec.fileName(e.getKey()), e.getValue());
             return w;
         } catch (RuntimeException e) {
             arena.close();
@@ -179,10 +216,17 @@ public final class AlexNetWeights implements AutoCloseable {
     public void save(Path file, Map<String, String> metadata) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
-        meta.put("network", "alexnet-2012-paper");
+        meta.put("network", arch == Arch.PAPER ? "alexnet-2012-paper" : "alexnet-torchvision");
         meta.put("origin", origin);
         if (metadata != null) meta.putAll(metadata);
-        Safetensors.write(file, tensors, meta);
+        if (arch == Arch.PAPER) {
+            Safetensors.write(file, tensors, meta);
+        } else { // torchvision's state_dict names, so that load_state_dict takes the file as it is
+            AlexNetSpec spec = specOf(arch, classes);
+            Map<String, Tensor> named = new LinkedHashMap<>();
+            for (var e : tensors.entrySet()) named.put(spec.fileName(e.getKey()), e.getValue());
+            Safetensors.write(file, named, meta);
+        }
     }
 
     private static Map<String, Tensor> allocate(Arena arena, AlexNetSpec spec) {
@@ -191,19 +235,23 @@ public final class AlexNetWeights implements AutoCloseable {
         return t;
     }
 
-    private static void validate(Map<String, Tensor> t, String origin, int classes) {
-        AlexNetSpec spec = AlexNetSpec.PAPER.withClasses(classes);
+    private static void validate(Map<String, Tensor> t, String origin, int classes, Arch arch) {
+        AlexNetSpec spec = specOf(arch, classes);
         for (String name : AlexNetSpec.paramNames()) {
             Tensor x = t.get(name);
-            if (x == null) throw new WeightFileException(origin + ": tensor '" + name + "' is missing");
+            if (x == null) throw new WeightFileException(origin + ": tensor '" + spec.fileName(name) + "' is missing");
             if (!Arrays.equals(x.shape(), spec.shapeOf(name))) {
-                throw new WeightFileException(origin + ": tensor '" + name + "' has shape " + Arrays.toString(x.shape())
-                        + ", expected " + Arrays.toString(spec.shapeOf(name)));
+                throw new WeightFileException(origin + ": tensor '" + spec.fileName(name) + "' has shape " + Arrays.toString(x.shape())
+                        + ", expected " + Arrays.toString(spec.shapeOf(name)) + " (" + arch.cliName() + " AlexNet)");
             }
         }
     }
 
     private void checkClasses(AlexNetSpec spec) {
+        if (spec.arch() != arch) {
+            throw new IllegalArgumentException("the network is " + spec.arch().cliName() + " AlexNet but the weights (" + origin + ") are "
+                    + arch.cliName() + " AlexNet's: pass --arch " + arch.cliName());
+        }
         if (spec.classes() != classes) {
             throw new IllegalArgumentException("the network has " + spec.classes() + " classes but the weights (" + origin + ") have " + classes);
         }
@@ -217,11 +265,13 @@ public final class AlexNetWeights implements AutoCloseable {
 
     /** Binds layer specs of the whole network (e.g. {@link AlexNetSpec#trainingLayers}) to these tensors. */
     public List<Layer> bindWhole(List<LayerSpec> specs) {
+        checkShapes(specs, 1);
         return bind(specs, 1, 0);
     }
 
     /** Binds one tower's layer specs (output-channel halves of every parameter) to these tensors. */
     public List<Layer> bindTower(List<LayerSpec> specs, int tower) {
+        checkShapes(specs, 2);
         return bind(specs, 2, tower);
     }
 
@@ -231,6 +281,20 @@ public final class AlexNetWeights implements AutoCloseable {
         List<List<Layer>> out = new ArrayList<>();
         for (List<LayerSpec> seg : spec.towerSegments(tower)) out.add(bind(seg, 2, tower));
         return out;
+    }
+
+    /** Refuses layer specs whose parameters are not these tensors' (e.g. the paper's layers over torchvision's weights). */
+    private void checkShapes(List<LayerSpec> specs, int split) {
+        for (LayerSpec s : specs) {
+            int[] ws = s.weightShape();
+            if (ws == null) continue;
+            int[] have = get(s.name() + ".weight").shape().clone();
+            have[0] /= split;
+            if (!Arrays.equals(ws, have)) {
+                throw new IllegalArgumentException(s.name() + " wants weights " + Arrays.toString(ws) + " but the weights (" + origin + ", "
+                        + arch.cliName() + " AlexNet) hold " + Arrays.toString(have) + (split == 2 ? " per tower" : ""));
+            }
+        }
     }
 
     private List<Layer> bind(List<LayerSpec> specs, int split, int tower) {

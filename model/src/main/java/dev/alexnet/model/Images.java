@@ -97,4 +97,23 @@ public final class Images {
             }
         }
     }
+
+    /** torchvision's normalisation (ImageNet's per-channel mean and standard deviation of pixel values in [0,1]). */
+    public static final float[] TORCHVISION_MEAN = {0.485f, 0.456f, 0.406f}, TORCHVISION_STD = {0.229f, 0.224f, 0.225f};
+
+    /**
+     * Turns {@code images} planes written by {@link #preprocess} (0-255 pixels minus {@link #MEAN_RGB}) into
+     * torchvision's input, in place: {@code (pixel / 255 - mean) / std} per channel, as
+     * {@code transforms.Normalize} after {@code ToTensor} (the resize and crop are the same: 256, then the centre).
+     */
+    public static void toTorchvision(MemorySegment dst, long offset, int size) {
+        long plane = (long) size * size;
+        for (int c = 0; c < 3; c++) {
+            for (long i = 0; i < plane; i++) {
+                long at = offset + c * plane + i;
+                float pixel = dst.getAtIndex(JAVA_FLOAT, at) + MEAN_RGB[c];
+                dst.setAtIndex(JAVA_FLOAT, at, (pixel / 255f - TORCHVISION_MEAN[c]) / TORCHVISION_STD[c]);
+            }
+        }
+    }
 }

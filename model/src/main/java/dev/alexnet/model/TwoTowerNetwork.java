@@ -20,7 +20,8 @@ import java.util.concurrent.Future;
 /**
  * The paper's two-tower AlexNet (section 3.2): tower A and tower B each hold half of every layer's
  * kernels, run concurrently on their own devices, and exchange activations only at the inputs of
- * conv3, fc6, fc7 and fc8, then gather the logits.
+ * conv3, fc6, fc7 and fc8, then gather the logits. torchvision's AlexNet has no groups, so its towers
+ * exchange before every layer after pool1 ({@link AlexNetSpec#exchangeBefore}); the code is the same.
  *
  * <p>Each tower runs on its own platform thread. A forward pass is five segments per tower; after
  * each, a tower writes its half of the next layer's input into its own gather buffer and into the
@@ -39,7 +40,7 @@ public final class TwoTowerNetwork implements Network {
     private final Map<Integer, Plan> plans = new HashMap<>();
 
     public TwoTowerNetwork(AlexNetSpec spec, AlexNetWeights weights, Device a, Device b, boolean ownsDevices) {
-        if (!spec.lrnPerTower()) throw new IllegalArgumentException("two towers normalise per tower: LRN across all channels needs one device");
+        if (spec.arch() == dev.alexnet.device.AlexNetLayers.Arch.PAPER && !spec.lrnPerTower()) throw new IllegalArgumentException("two towers normalise per tower: LRN across all channels needs one device");
         this.spec = spec;
         this.weights = weights;
         this.devices = new Device[] {a, b};

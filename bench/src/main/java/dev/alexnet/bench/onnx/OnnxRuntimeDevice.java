@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.alexnet.device.Device;
+import dev.alexnet.model.onnx.OnnxModel;
+import dev.alexnet.model.onnx.Proto;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;

@@ -67,14 +67,18 @@ final class ClassifyCommand implements Callable<Integer> {
             TrainedLabels names = TrainedLabels.of(net.weights, classes);
             Tensor x = Tensor.allocate(arena, batch, 3, s, s);
             for (int i = 0; i < batch; i++) names.preprocess(pics.get(i), s, x.data(), (long) i * 3 * s * s);
+            boolean torchvision = spec.arch() == dev.alexnet.device.AlexNetLayers.Arch.TORCHVISION;
+            if (torchvision && Double.isNaN(names.greyMean())) { // torchvision's weights expect its normalisation
+                for (int i = 0; i < batch; i++) Images.toTorchvision(x.data(), (long) i * 3 * s * s, s);
+            }
             Tensor logits = Tensor.allocate(arena, batch, classes);
             Tensor prob = Tensor.allocate(arena, batch, classes);
             long t0 = System.nanoTime();
             n.forward(x.data(), logits.data(), batch);
             long first = System.nanoTime() - t0;
             SoftmaxRef.forward(prob.data(), logits.data(), batch, classes);
-            System.out.printf("AlexNet (paper, %dx%d input, LRN %s) on %s, weights: %s%n", s, s,
-                    spec.lrnPerTower() ? "per tower" : "across all channels", n.placement(), w.origin());
+            System.out.printf("AlexNet (%s, %dx%d input%s) on %s, weights: %s%n", spec.arch().cliName(), s, s,
+                    torchvision ? "" : spec.lrnPerTower() ? ", LRN per tower" : ", LRN across all channels", n.placement(), w.origin());
             if (w.random()) {
                 System.out.println("NOTE: the weights are random (not trained), so the class names below are meaningless;"
                         + " pass --weights FILE.safetensors for real predictions.");

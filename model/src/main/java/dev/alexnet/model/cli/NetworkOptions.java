@@ -1,5 +1,6 @@
 package dev.alexnet.model.cli;
 
+import dev.alexnet.device.AlexNetLayers.Arch;
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
@@ -30,8 +31,11 @@ public final class NetworkOptions {
     @Option(names = "--precision", defaultValue = "fp32", description = "CUDA math: fp32 or tf32 (default: ${DEFAULT-VALUE})")
     String precision;
 
-    @Option(names = "--input-size", defaultValue = "227", description = "227 (conv1 pad 0) or 224 (conv1 pad 2) (default: ${DEFAULT-VALUE})")
-    int inputSize;
+    @Option(names = "--input-size", description = "227 (conv1 pad 0) or 224 (conv1 pad 2) (default: 227 for paper, 224 for torchvision)")
+    Integer inputSize;
+
+    @Option(names = "--arch", defaultValue = "paper", description = "paper (the 2012 network) or torchvision (torchvision.models.alexnet; weights named features.0.weight ...) (default: ${DEFAULT-VALUE})")
+    String arch;
 
     @Option(names = "--lrn", defaultValue = "per-tower", description = "LRN window: per-tower (the paper's two-GPU net) or all (across all channels) (default: ${DEFAULT-VALUE})")
     String lrn;
@@ -42,11 +46,24 @@ public final class NetworkOptions {
             case "all", "all-channels" -> false;
             default -> throw new IllegalArgumentException("--lrn must be per-tower or all, got '" + lrn + "'");
         };
-        return new AlexNetSpec(inputSize, perTower);
+        Arch a = arch();
+        return new AlexNetSpec(inputSize != null ? inputSize : a == Arch.TORCHVISION ? 224 : 227, perTower, AlexNetSpec.CLASSES, a);
+    }
+
+    Arch arch() {
+        return Arch.parse(arch);
     }
 
     AlexNetWeights loadWeights() {
-        return weights != null ? AlexNetWeights.load(weights) : AlexNetWeights.paperInit(seed);
+        Arch a = arch();
+        if (weights == null) return AlexNetWeights.init(AlexNetWeights.Init.PAPER, seed, AlexNetSpec.CLASSES, a);
+        AlexNetWeights w = AlexNetWeights.load(weights);
+        if (w.arch() != a) {
+            w.close();
+            throw new IllegalArgumentException("--weights " + weights + " holds " + w.arch().cliName() + " AlexNet's parameters but --arch is "
+                    + a.cliName() + ": pass --arch " + w.arch().cliName());
+        }
+        return w;
     }
 
     String placement() {

@@ -1,5 +1,6 @@
 package dev.alexnet.bench.onnx;
 
+import dev.alexnet.model.onnx.OnnxModel;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.Program;

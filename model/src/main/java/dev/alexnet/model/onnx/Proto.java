@@ -1,4 +1,4 @@
-package dev.alexnet.bench.onnx;
+package dev.alexnet.model.onnx;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +15,7 @@ import java.util.List;
  * sizes the whole tree once and writes it into one native segment, so a 240 MB weight set is copied
  * exactly once (from the weight tensors into the model bytes) and never passes through the Java heap.
  */
-final class Proto {
+public final class Proto {
     private Proto() {}
 
     private static final int VARINT = 0, LEN = 2, FIXED32 = 5;
@@ -29,18 +29,18 @@ final class Proto {
     private record Floats(int field, MemorySegment floats) implements Field {}
     private record Sub(int field, Message value) implements Field {}
 
-    static final class Message {
+    public static final class Message {
         private final List<Field> fields = new ArrayList<>();
         private long size = -1; // computed once, by encode(), when the tree is complete
 
-        Message varint(int field, long value) { return add(new Varint(field, value)); }
-        Message f32(int field, float value) { return add(new Fixed32(field, Float.floatToRawIntBits(value))); }
-        Message string(int field, String value) { return add(new Bytes(field, value.getBytes(StandardCharsets.UTF_8))); }
-        Message bytes(int field, byte[] value) { return add(new Bytes(field, value.clone())); }
-        Message message(int field, Message value) { return add(new Sub(field, value)); }
+        public Message varint(int field, long value) { return add(new Varint(field, value)); }
+        public Message f32(int field, float value) { return add(new Fixed32(field, Float.floatToRawIntBits(value))); }
+        public Message string(int field, String value) { return add(new Bytes(field, value.getBytes(StandardCharsets.UTF_8))); }
+        public Message bytes(int field, byte[] value) { return add(new Bytes(field, value.clone())); }
+        public Message message(int field, Message value) { return add(new Sub(field, value)); }
 
         /** {@code floats} must hold whole native-order floats; they are written little-endian. */
-        Message rawFloats(int field, MemorySegment floats) {
+        public Message rawFloats(int field, MemorySegment floats) {
             if (floats.byteSize() % Float.BYTES != 0) throw new IllegalArgumentException("not whole floats: " + floats.byteSize() + " bytes");
             return add(new Floats(field, floats));
         }
@@ -51,7 +51,7 @@ final class Proto {
             return this;
         }
 
-        long size() {
+        public long size() {
             if (size < 0) {
                 long n = 0;
                 for (Field f : fields) {
@@ -82,7 +82,7 @@ final class Proto {
     }
 
     /** The message's wire bytes in a segment of exactly that size, allocated in {@code arena}. */
-    static MemorySegment encode(Message m, Arena arena) {
+    public static MemorySegment encode(Message m, Arena arena) {
         long n = m.size();
         MemorySegment seg = arena.allocate(Math.max(n, 1), 64).asSlice(0, n);
         Sink s = new Sink(seg);
@@ -92,7 +92,7 @@ final class Proto {
     }
 
     /** The message's wire bytes on the heap (small messages, tests). */
-    static byte[] encode(Message m) {
+    public static byte[] encode(Message m) {
         try (Arena a = Arena.ofConfined()) {
             return encode(m, a).toArray(ValueLayout.JAVA_BYTE);
         }

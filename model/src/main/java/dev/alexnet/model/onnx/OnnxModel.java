@@ -1,4 +1,4 @@
-package dev.alexnet.bench.onnx;
+package dev.alexnet.model.onnx;
 
 import dev.alexnet.device.Device;
 import dev.alexnet.device.Layer;
@@ -6,7 +6,12 @@ import dev.alexnet.device.LayerSpec;
 import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.tensor.Tensor;
 
+import dev.alexnet.model.io.AtomicFiles;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,13 +28,21 @@ import java.util.List;
  * where its input is 4-D; Softmax on axis 1 of [N, classes]. Where a layer reads a shape other than
  * the one its predecessor produced (same element count), a Reshape is inserted.
  *
+ * <p>{@link #export} builds the model written by {@code alexnet export-onnx}: a symbolic batch dimension
+ * {@code N}, the input named {@code input} and the output {@code logits}, LRN as ONNX's operator (the
+ * standard form other tools recognise). {@link #build} is the fixed-batch model the {@code ort:N} device runs.
+ *
  * <p>Field numbers are those of onnx/onnx.proto (checked against the file).
  */
 public final class OnnxModel {
     /** ONNX IR version 7 (the IR that opset 13 was released with). */
     static final long IR_VERSION = 7;
-    static final long OPSET = 13;
+    public static final long OPSET = 13;
     public static final String INPUT = "input";
+    /** The output's name in an exported model. */
+    public static final String OUTPUT = "logits";
+    /** The symbolic batch dimension of an exported model. */
+    public static final String BATCH_DIM = "N";
 
     // onnx.proto field numbers
     private static final int MODEL_IR_VERSION = 1, MODEL_PRODUCER_NAME = 2, MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8;
@@ -42,7 +55,7 @@ public final class OnnxModel {
     private static final int DT_FLOAT = 1, DT_INT64 = 7;
     private static final int VALUE_NAME = 1, VALUE_TYPE = 2;
     private static final int TYPE_TENSOR = 1, TENSOR_TYPE_ELEM = 1, TENSOR_TYPE_SHAPE = 2;
-    private static final int SHAPE_DIM = 1, DIM_VALUE = 1;
+    private static final int SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2;
 
     /** How LRN is expressed in the graph. */
     public enum LrnMode {
@@ -63,6 +76,7 @@ public final class OnnxModel {
     private final Proto.Message graph = new Proto.Message();
     private final List<Proto.Message> nodes = new ArrayList<>(), initializers = new ArrayList<>();
     private final int batch;
+    private final boolean dynamicBatch; // the batch dimension is BATCH_DIM; shapes are tracked at batch 1
     private String cur = INPUT;
     private long[] curShape;
     private final long[] inputShape;
@@ -74,9 +88,10 @@ public final class OnnxModel {
         public byte[] bytes() { return Proto.encode(model); }
     }
 
-    private OnnxModel(int batch, long[] inputShape, LrnMode lrnMode) {
+    private OnnxModel(int batch, long[] inputShape, LrnMode lrnMode, boolean dynamicBatch) {
         this.lrnMode = lrnMode;
         this.batch = batch;
+        this.dynamicBatch = dynamicBatch;
         this.inputShape = inputShape;
         this.curShape = inputShape;
     }
@@ -88,9 +103,29 @@ public final class OnnxModel {
     public static Built build(List<Layer> layers, int batch, LrnMode lrnMode) {
         Device.checkChain(layers);
         if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
-        OnnxModel m = new OnnxModel(batch, wantedShape(layers.getFirst().spec(), batch), lrnMode);
+        OnnxModel m = new OnnxModel(batch, wantedShape(layers.getFirst().spec(), batch), lrnMode, false);
         for (Layer l : layers) m.add(l);
-        return m.finish(layers);
+        return m.finish(layers, null);
+    }
+
+    /**
+     * The model for other tools: inference layers only (dropout left out), any batch size ({@link #BATCH_DIM}),
+     * input {@link #INPUT}, output {@link #OUTPUT}. The shapes in the result have batch 1.
+     */
+    public static Built export(List<Layer> layers, LrnMode lrnMode) {
+        List<Layer> run = Device.inferenceLayers(layers);
+        Device.checkChain(run);
+        OnnxModel m = new OnnxModel(1, wantedShape(run.getFirst().spec(), 1), lrnMode, true);
+        for (Layer l : run) m.add(l);
+        return m.finish(run, OUTPUT);
+    }
+
+    /** Writes the model's wire bytes to {@code file} atomically (encoded off-heap, once). */
+    public static void write(Path file, Built built) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment bytes = Proto.encode(built.model(), arena);
+            AtomicFiles.write(file, ch -> AtomicFiles.writeFully(ch, bytes.asByteBuffer()));
+        }
     }
 
     /** The shape (batch first) that a layer reads. */
@@ -233,7 +268,9 @@ public final class OnnxModel {
             String shapeName = value(layer + ".shape");
             t.string(TENSOR_NAME, shapeName);
             byte[] raw = new byte[want.length * Long.BYTES];
-            java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(want);
+            long[] target = want.clone();
+            if (dynamicBatch) target[0] = 0; // Reshape: 0 keeps the input's dimension, whatever the batch
+            java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(target);
             t.bytes(TENSOR_RAW_DATA, raw);
             initializers.add(t);
             node("Reshape", layer + ".reshape", List.of(cur, shapeName), List.of(out));
@@ -291,14 +328,21 @@ public final class OnnxModel {
         return new Proto.Message().string(ATTR_NAME, name).f32(ATTR_F, value).varint(ATTR_TYPE, ATTR_FLOAT);
     }
 
-    private static Proto.Message valueInfo(String name, long[] shape) {
+    private Proto.Message valueInfo(String name, long[] shape) {
         Proto.Message dims = new Proto.Message();
-        for (long d : shape) dims.message(SHAPE_DIM, new Proto.Message().varint(DIM_VALUE, d));
+        for (int i = 0; i < shape.length; i++) {
+            dims.message(SHAPE_DIM, i == 0 && dynamicBatch ? new Proto.Message().string(DIM_PARAM, BATCH_DIM)
+                                                           : new Proto.Message().varint(DIM_VALUE, shape[i]));
+        }
         Proto.Message tensorType = new Proto.Message().varint(TENSOR_TYPE_ELEM, DT_FLOAT).message(TENSOR_TYPE_SHAPE, dims);
         return new Proto.Message().string(VALUE_NAME, name).message(VALUE_TYPE, new Proto.Message().message(TYPE_TENSOR, tensorType));
     }
 
-    private Built finish(List<Layer> layers) {
+    private Built finish(List<Layer> layers, String outputName) {
+        if (outputName != null) {
+            node("Identity", outputName, List.of(cur), List.of(outputName));
+            cur = outputName;
+        }
         for (Proto.Message n : nodes) graph.message(GRAPH_NODE, n);
         graph.string(GRAPH_NAME, "alexnet_" + layers.getFirst().spec().name() + "_" + layers.getLast().spec().name());
         for (Proto.Message t : initializers) graph.message(GRAPH_INITIALIZER, t);

@@ -1,4 +1,4 @@
-package dev.alexnet.bench.onnx;
+package dev.alexnet.model.onnx;
 
 import org.junit.jupiter.api.Test;
 
