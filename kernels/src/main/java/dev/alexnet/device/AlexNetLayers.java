@@ -24,7 +24,7 @@ import java.util.List;
  * trick" variant that PyTorch users have): conv1 64 x 11x11 stride 4 pad 2, pool, conv2 192 x 5x5 pad 2,
  * pool, conv3 384, conv4 256, conv5 256 (3x3 pad 1), pool5, then torchvision's adaptive average pooling to
  * 6x6, dropout, fc6 9216 -> 4096, dropout, fc7, fc8; no groups, no LRN. The adaptive pooling is the
- * identity whenever pool5's map is already 6x6 (inputs 223 to 230, so 224 and 227), and other sizes are
+ * identity whenever pool5's map is already 6x6 (inputs 223 to 254, so 224 and 227), and other sizes are
  * refused. Its two towers split every layer's output channels; without groups every layer after pool1
  * reads both towers, so they exchange before conv2 ... conv5 and fc6 ... fc8 ({@link #exchangeBefore}).
  *
