@@ -2,6 +2,7 @@ package dev.alexnet.model;
 
 import dev.alexnet.device.Device;
 import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.JvmFlags;
 
 /** Builds a {@link Network} from a placement: one device ({@code java:2}) or two towers ({@code dnnl:1,java:1}). */
 public final class Networks {
@@ -13,6 +14,7 @@ public final class Networks {
      */
     public static Network open(AlexNetSpec spec, AlexNetWeights weights, String placement,
                                JavaDevice.Kernels kernels, Devices.Precision precision) {
+        JvmFlags.requireVectorApi("a network");
         String[] parts = placement.split(",");
         if (parts.length == 1) {
             return new SingleDeviceNetwork(spec, weights, Devices.create(parts[0], kernels, precision), true);
