@@ -2,6 +2,7 @@ package dev.alexnet.train;
 
 import dev.alexnet.device.Device;
 import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.JvmFlags;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.Devices;
 
@@ -10,6 +11,7 @@ public final class TrainingNetworks {
     private TrainingNetworks() {}
 
     public static TrainingNetwork open(AlexNetSpec spec, Parameters params, String placement, JavaDevice.Kernels kernels, float dropout) {
+        JvmFlags.requireVectorApi("training"); // the loss and the optimizer run on the Vector API whatever the device
         String[] parts = placement.split(",");
         if (parts.length == 1) {
             return new SingleDeviceTraining(spec, params, Devices.create(parts[0], kernels, Devices.Precision.FP32), dropout, true);
