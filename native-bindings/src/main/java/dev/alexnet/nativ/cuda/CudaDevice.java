@@ -25,6 +25,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Precision: {@link Precision#FP32} is strict float32 (cuDNN FMA math, cuBLAS default math);
  * {@link Precision#TF32} lets cuDNN and cuBLAS use TF32 tensor cores (10-bit mantissa products).
+ *
+ * <pre>{@code
+ * CudaDevice.Options options = CudaDevice.Options.defaults().withLrn(CudaDevice.Lrn.KERNEL).withGraphs(false);
+ * try (CudaDevice gpu = new CudaDevice(0, CudaDevice.Precision.FP32, options)) {   // CudaUnavailableException without a GPU
+ *     CudaProgram p = gpu.compile(layers, 128);
+ *     p.run(input, output);
+ * }
+ * }</pre>
  */
 public final class CudaDevice implements Device {
     public enum Precision { FP32, TF32 }
