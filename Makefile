@@ -9,7 +9,7 @@ MVN := mvn -B -q -Dstyle.color=never
 JAR := bench/target/alexnet-bench-0.1.0-SNAPSHOT.jar
 SOURCES := $(shell find kernels native-bindings model bench -name '*.java' -o -name 'pom.xml' -o -path '*/resources/*' -type f 2>/dev/null) pom.xml
 
-.PHONY: all build run train test check-generated test-gpu bench bench-full golden gpu-bundle clean
+.PHONY: all build install run train test examples docs check-generated test-gpu bench bench-full golden gpu-bundle clean
 
 all: build
 
@@ -19,12 +19,39 @@ $(JAR): $(SOURCES)
 	$(MVN) -DskipTests install
 	@touch $(JAR)
 
+# The library's jars (and the tool's) into the local Maven repository, for projects that depend on them
+# (README, "Use it as a library"); `make build` does the same.
+install:
+	$(MVN) -DskipTests install
+
 # The demo: seeded paper weights, the shipped image, top-5 and a per-layer time table.
 run: build
 	bin/alexnet classify --timing
 
 test: check-generated
 	$(MVN) install
+	$(MAKE) --no-print-directory examples
+
+# examples/ is a project of its own that depends on the installed jars by their coordinates: building and
+# running every example catches a change that breaks the public API. Needs `make install` (or `make test`) first.
+examples:
+	cd examples && $(MVN) -o package
+	examples/run
+
+# Javadoc of the public API into target/apidocs. Doclint is on (all but missing comments), and any warning
+# fails the target, except javadoc's notice that the Vector API is an incubating module.
+API_PACKAGES := dev.alexnet.tensor dev.alexnet.device dev.alexnet.kernels dev.alexnet.model dev.alexnet.model.io \
+    dev.alexnet.train dev.alexnet.train.data dev.alexnet.nativ dev.alexnet.nativ.dnnl dev.alexnet.nativ.cuda
+docs: build
+	rm -rf target/apidocs && mkdir -p target
+	$(JAVA_HOME)/bin/javadoc -quiet -Xdoclint:all,-missing --add-modules jdk.incubator.vector \
+	    -d target/apidocs -sourcepath kernels/src/main/java:native-bindings/src/main/java:model/src/main/java \
+	    -classpath "$$(ls bench/target/lib/*.jar | grep -v /alexnet- | tr '\n' ':')" \
+	    -doctitle "alexnet-jvm: the public API" -windowtitle alexnet-jvm $(API_PACKAGES) > target/javadoc.log 2>&1 \
+	    || { cat target/javadoc.log >&2; exit 1; }
+	@if grep -v -e 'using incubating module' -e '^[0-9]* warnings\?$$' target/javadoc.log | grep -q -e 'warning' -e 'error'; then \
+	    cat target/javadoc.log >&2; echo "docs: javadoc warned (above): fix the comments" >&2; exit 1; fi
+	@echo "docs: target/apidocs/index.html"
 
 # One epoch of Fashion-MNIST with the defaults (docs/TRAINING.md). Needs Debian's dataset-fashion-mnist.
 RUN ?= runs/fashion-mnist-$(shell date +%Y%m%d-%H%M%S)

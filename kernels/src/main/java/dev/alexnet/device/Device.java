@@ -8,6 +8,17 @@ import java.util.List;
  * {@link Program} (weights packed or uploaded once, primitives created once, buffers allocated once).
  *
  * <p>Closing a device closes every program it compiled and releases its native resources.
+ *
+ * <pre>{@code
+ * try (Device d = new JavaDevice(2, JavaDevice.Kernels.VECTOR);           // or Devices.create("dnnl:2", ...)
+ *      Arena arena = Arena.ofShared()) {
+ *     LayerSpec.Conv conv = new LayerSpec.Conv("conv", 3, 32, 32, 16, 3, 1, 1, 1, true);
+ *     Layer layer = new Layer(conv, Tensor.allocate(arena, conv.weightShape()), Tensor.allocate(arena, conv.outC()));
+ *     Program p = d.compile(List.of(layer), 4);                           // batch 4
+ *     MemorySegment in = arena.allocate(p.inputFloats() * 4, 64), out = arena.allocate(p.outputFloats() * 4, 64);
+ *     p.run(in, out);
+ * }
+ * }</pre>
  */
 public interface Device extends AutoCloseable {
     /** As given on the command line: {@code java:2}, {@code dnnl:1}, {@code cuda:0}. */

@@ -27,6 +27,7 @@ public final class JavaDevice implements Device {
 
     public JavaDevice(int threads, Kernels kernels) {
         if (threads < 1) throw new IllegalArgumentException("a Java device needs at least one thread, got " + threads);
+        if (kernels == Kernels.VECTOR) JvmFlags.requireJavaKernels("java:" + threads);
         this.threads = threads;
         this.kernels = kernels;
     }

@@ -6,7 +6,7 @@ package dev.alexnet.kernels;
  * <p>The paper (section 3.3): {@code b[i] = a[i] / (k + alpha * sum_{j=max(0,i-n/2)}^{min(C-1,i+n/2)} a[j]^2)^beta}.
  * PyTorch, Caffe, oneDNN and cuDNN use {@code alpha / n} in place of {@code alpha}: set
  * {@code alphaOverSize} to get their convention. Paper values: n=5, k=2, alpha=1e-4, beta=0.75, and
- * {@link #paperAlpha()} converts for the libraries (alpha * n).
+ * {@link #libraryAlpha()} converts for the libraries (alpha * n).
  */
 public record LrnParams(int size, float k, float alpha, float beta, boolean alphaOverSize) {
     public LrnParams {

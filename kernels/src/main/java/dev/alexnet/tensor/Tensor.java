@@ -11,6 +11,15 @@ import java.util.Arrays;
  * <p>Activations are NCHW at every public boundary. A tensor never owns its memory: whoever
  * allocated the segment (an {@link Arena} the caller controls, or a memory-mapped file) owns it.
  * Views ({@link #slice}, {@link #reshape}, {@link #narrow}) share the segment and copy nothing.
+ *
+ * <pre>{@code
+ * try (Arena arena = Arena.ofShared()) {
+ *     Tensor x = Tensor.allocate(arena, 2, 3, 227, 227);   // zeroed, 64-byte aligned
+ *     x.set(0, 1f);
+ *     Tensor second = x.slice(1, 2);                      // [1, 3, 227, 227], a view of image 1
+ *     MemorySegment raw = x.data();                        // what Network.forward takes
+ * }
+ * }</pre>
  */
 public final class Tensor {
     /** Every tensor we allocate starts on a cache line (and a 512-bit vector) boundary. */

@@ -28,6 +28,14 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * ({@code features.0.weight} ... {@code classifier.6.bias}). Owns the memory they live in (an arena; a file is
  * read into it, never mapped, so changing the file later cannot touch loaded weights): close it when no
  * program compiled from it is running any more.
+ *
+ * <pre>{@code
+ * try (AlexNetWeights w = AlexNetWeights.load(Path.of("alexnet.safetensors"))) {   // PyTorch names, float32
+ *     Tensor conv1 = w.get("conv1.weight");                                          // [96, 3, 11, 11]
+ * }
+ * AlexNetWeights seeded = AlexNetWeights.paperInit(42);                // the paper's initialisation
+ * seeded.save(Path.of("seed42.safetensors"), Map.of());
+ * }</pre>
  */
 public final class AlexNetWeights implements AutoCloseable {
     private final Arena arena;

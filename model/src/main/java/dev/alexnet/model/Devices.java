@@ -23,6 +23,12 @@ import java.util.ServiceLoader;
  * {@code META-INF/services/dev.alexnet.device.DeviceProvider}, found with {@link ServiceLoader}. A provider
  * touches its device class only when a device is made, so a missing native library is reported here,
  * with the reason, not when the registry is read.
+ *
+ * <pre>{@code
+ * try (Device d = Devices.create("dnnl:2", JavaDevice.Kernels.VECTOR, Devices.Precision.FP32)) {
+ *     Program p = d.compile(layers, 32);
+ * }
+ * }</pre>
  */
 public final class Devices {
     private Devices() {}

@@ -7,6 +7,16 @@ import java.lang.foreign.MemorySegment;
  * Programs are compiled on first use of each batch size and kept. Not for concurrent use by several
  * threads (each call may use all the devices' threads). The segments passed in are read and written
  * from the network's own threads: allocate them in a shared or global arena, not a confined one.
+ *
+ * <pre>{@code
+ * try (Network net = Networks.open(AlexNetSpec.PAPER, weights, "java:2", JavaDevice.Kernels.VECTOR, Devices.Precision.FP32);
+ *      Arena arena = Arena.ofShared()) {
+ *     Tensor x = Tensor.allocate(arena, 8, 3, 227, 227), logits = Tensor.allocate(arena, 8, 1000);
+ *     net.prepare(8);                                   // optional: compile and warm up before timing
+ *     RunStats stats = new RunStats();
+ *     net.forward(x.data(), logits.data(), 8, stats);   // stats: per-layer spans, a Perfetto trace
+ * }
+ * }</pre>
  */
 public interface Network extends AutoCloseable {
     /** The placement as given, e.g. {@code java:2} or {@code dnnl:1,java:1}. */

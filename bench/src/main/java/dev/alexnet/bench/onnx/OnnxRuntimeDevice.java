@@ -6,12 +6,13 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.alexnet.device.Device;
-import dev.alexnet.model.onnx.OnnxModel;
-import dev.alexnet.model.onnx.Proto;
+import dev.alexnet.device.JvmFlags;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;
 import dev.alexnet.kernels.Checks;
+import dev.alexnet.model.onnx.OnnxModel;
+import dev.alexnet.model.onnx.Proto;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,7 +34,7 @@ import java.util.Map;
  *
  * <p>ORT runs the graph in one call, so there are no per-layer times: with a timer, a run records one
  * entry named after its layers ({@code conv1..fc8}). ORT's own per-node profile is available through
- * {@link #PROFILE_PROPERTY}.
+ * {@link Options#profilePrefix()}.
  */
 public final class OnnxRuntimeDevice implements Device {
     /**
@@ -45,20 +46,59 @@ public final class OnnxRuntimeDevice implements Device {
     /** System property choosing how LRN is expressed: {@code op} or {@code decomposed} (see {@link OnnxModel.LrnMode}). */
     public static final String LRN_PROPERTY = "alexnet.ort.lrn";
 
+    /**
+     * Everything an ONNX Runtime device can be tuned with; {@link #defaults()} fills it from system
+     * properties, and nothing below the device reads a property.
+     *
+     * @param lrn           how LRN is expressed in the ONNX graph
+     * @param profilePrefix where ORT writes its per-node profile ({@code <prefix>_<date>.json}), or null for none
+     */
+    public record Options(OnnxModel.LrnMode lrn, String profilePrefix) {
+        public Options {
+            java.util.Objects.requireNonNull(lrn, "lrn");
+            if (profilePrefix != null && profilePrefix.isBlank()) profilePrefix = null;
+        }
+
+        /** From {@link #LRN_PROPERTY} ({@code decomposed} by default) and {@link #PROFILE_PROPERTY} (no profile by default). */
+        public static Options defaults() {
+            return fromProperties(System.getProperties());
+        }
+
+        /** @throws IllegalArgumentException naming the property and its accepted values for an LRN mode it does not know */
+        public static Options fromProperties(java.util.Properties p) {
+            String v = p.getProperty(LRN_PROPERTY, "decomposed").strip().toLowerCase(java.util.Locale.ROOT);
+            OnnxModel.LrnMode lrn = switch (v) {
+                case "op", "lrn" -> OnnxModel.LrnMode.OP;
+                case "decomposed" -> OnnxModel.LrnMode.DECOMPOSED;
+                default -> throw new IllegalArgumentException(LRN_PROPERTY + " must be 'op' or 'decomposed', got '" + v + "'");
+            };
+            return new Options(lrn, p.getProperty(PROFILE_PROPERTY));
+        }
+
+        public Options withLrn(OnnxModel.LrnMode lrn) { return new Options(lrn, profilePrefix); }
+        public Options withProfilePrefix(String profilePrefix) { return new Options(lrn, profilePrefix); }
+    }
+
     private final int threads;
-    private final OnnxModel.LrnMode lrnMode;
+    private final Options options;
     private final OrtEnvironment env;
     private final List<OrtProgram> programs = new ArrayList<>();
 
-    /** LRN as chosen by {@link #LRN_PROPERTY}, by default {@link OnnxModel.LrnMode#DECOMPOSED}. */
+    /** Options from the system properties ({@link Options#defaults()}). */
     public OnnxRuntimeDevice(int threads) {
-        this(threads, lrnModeFromProperty());
+        this(threads, Options.defaults());
     }
 
+    /** The given LRN mode; the profile as {@link #PROFILE_PROPERTY} says. */
     public OnnxRuntimeDevice(int threads, OnnxModel.LrnMode lrnMode) {
+        this(threads, new Options(lrnMode, System.getProperty(PROFILE_PROPERTY)));
+    }
+
+    public OnnxRuntimeDevice(int threads, Options options) {
         if (threads < 1) throw new IllegalArgumentException("an ONNX Runtime device needs at least one thread, got " + threads);
+        JvmFlags.requireNativeAccess(OrtEnvironment.class, "ort:" + threads); // ORT loads its JNI library, a restricted call
         this.threads = threads;
-        this.lrnMode = java.util.Objects.requireNonNull(lrnMode);
+        this.options = java.util.Objects.requireNonNull(options);
         this.env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "alexnet");
     }
 
@@ -66,16 +106,8 @@ public final class OnnxRuntimeDevice implements Device {
     public String name() { return "ort:" + threads; }
 
     public int threads() { return threads; }
-    public OnnxModel.LrnMode lrnMode() { return lrnMode; }
-
-    private static OnnxModel.LrnMode lrnModeFromProperty() {
-        String v = System.getProperty(LRN_PROPERTY, "decomposed").strip().toLowerCase(java.util.Locale.ROOT);
-        return switch (v) {
-            case "op", "lrn" -> OnnxModel.LrnMode.OP;
-            case "decomposed" -> OnnxModel.LrnMode.DECOMPOSED;
-            default -> throw new IllegalArgumentException(LRN_PROPERTY + " must be 'op' or 'decomposed', got '" + v + "'");
-        };
-    }
+    public Options options() { return options; }
+    public OnnxModel.LrnMode lrnMode() { return options.lrn(); }
 
     /** The ONNX Runtime library version, e.g. {@code 1.29.0}. */
     public String version() { return env.getVersion(); }
@@ -112,7 +144,7 @@ public final class OnnxRuntimeDevice implements Device {
             this.batch = batch;
             this.timerName = layers.size() == 1 ? layers.getFirst().spec().name()
                     : layers.getFirst().spec().name() + ".." + layers.getLast().spec().name();
-            OnnxModel.Built built = OnnxModel.build(layers, batch, lrnMode);
+            OnnxModel.Built built = OnnxModel.build(layers, batch, options.lrn());
             OrtSession s = null;
             OnnxTensor in = null, out = null;
             try {
@@ -122,8 +154,7 @@ public final class OnnxRuntimeDevice implements Device {
                     opts.setInterOpNumThreads(1);
                     opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
                     opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                    String profile = System.getProperty(PROFILE_PROPERTY);
-                    if (profile != null && !profile.isBlank()) opts.enableProfiling(profile);
+                    if (options.profilePrefix() != null) opts.enableProfiling(options.profilePrefix());
                     // The model bytes live off-heap only until the session has parsed them.
                     MemorySegment model = Proto.encode(built.model(), modelArena);
                     s = env.createSession(model.asByteBuffer(), opts);
@@ -174,7 +205,7 @@ public final class OnnxRuntimeDevice implements Device {
         public void close() {
             if (closed) return;
             closed = true;
-            if (System.getProperty(PROFILE_PROPERTY) != null) {
+            if (options.profilePrefix() != null) {
                 try {
                     System.err.println("ONNX Runtime profile of " + timerName + " (batch " + batch + "): " + session.endProfiling());
                 } catch (OrtException e) {

@@ -1,5 +1,7 @@
 package dev.alexnet.nativ.cuda;
 
+import dev.alexnet.device.JvmFlags;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -89,6 +91,7 @@ public final class Cuda {
      */
     public static synchronized void init() {
         if (initialised) return;
+        JvmFlags.requireNativeAccess(Cuda.class, "the CUDA device");
         CudaLibraries.lookup(CudaLibraries.CUDA); // a clean exception here, before any binding class loads
         int rc = cuda_h.cuInit(0);
         if (rc != 0) {

@@ -25,6 +25,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Precision: {@link Precision#FP32} is strict float32 (cuDNN FMA math, cuBLAS default math);
  * {@link Precision#TF32} lets cuDNN and cuBLAS use TF32 tensor cores (10-bit mantissa products).
+ *
+ * <pre>{@code
+ * CudaDevice.Options options = CudaDevice.Options.defaults().withLrn(CudaDevice.Lrn.KERNEL).withGraphs(false);
+ * try (CudaDevice gpu = new CudaDevice(0, CudaDevice.Precision.FP32, options)) {   // CudaUnavailableException without a GPU
+ *     CudaProgram p = gpu.compile(layers, 128);
+ *     p.run(input, output);
+ * }
+ * }</pre>
  */
 public final class CudaDevice implements Device {
     public enum Precision { FP32, TF32 }
@@ -33,15 +41,82 @@ public final class CudaDevice implements Device {
     public enum Lrn { AUTO, CUDNN, KERNEL }
 
     /**
+     * Which convolution implementation for batches up to {@link CudaProgram#GEMM_CONV_MAX_BATCH} (larger
+     * batches always use cuDNN): cuDNN alone, im2col + cuBLAS GEMM alone, or both with the faster kept
+     * (cross-checked, then timed at compile). The GEMM alternative is opt-in: see docs/GPU.md.
+     */
+    public enum Conv { CUDNN, GEMM, AUTO }
+
+    /**
+     * Which fully connected implementation: the project's GEMV kernel for batches up to
+     * {@link CudaProgram#GEMV_MAX_BATCH} (weight-bandwidth bound there) and cuBLAS above, or cuBLAS always.
+     */
+    public enum Fc { GEMV_SMALL_BATCH, CUBLAS }
+
+    /**
+     * Everything a CUDA device can be tuned with; {@link #defaults()} fills it from system properties, and
+     * nothing below the device reads a property.
+     *
      * @param graphs capture each compiled program as a CUDA graph (after one warm-up run) and replay it
      * @param lrn    the LRN implementation
+     * @param conv   the convolution implementation for small batches
+     * @param fc     the fully connected implementation
      */
-    public record Options(boolean graphs, Lrn lrn) {
-        /** Graphs on unless {@code -Dalexnet.cuda.graphs=false}; LRN from {@code -Dalexnet.cuda.lrn=auto|cudnn|kernel} (auto). */
-        public static Options defaults() {
-            return new Options(!"false".equalsIgnoreCase(System.getProperty("alexnet.cuda.graphs", "true")),
-                    Lrn.valueOf(System.getProperty("alexnet.cuda.lrn", "auto").toUpperCase(java.util.Locale.ROOT)));
+    public record Options(boolean graphs, Lrn lrn, Conv conv, Fc fc) {
+        /** System property: {@code false} turns graph capture off. */
+        public static final String GRAPHS_PROPERTY = "alexnet.cuda.graphs";
+        /** System property: {@code auto}, {@code cudnn} or {@code kernel} (see {@link Lrn}). */
+        public static final String LRN_PROPERTY = "alexnet.cuda.lrn";
+        /** System property: {@code cudnn}, {@code gemm} or {@code auto} (see {@link Conv}). */
+        public static final String CONV_PROPERTY = "alexnet.cuda.conv";
+        /** System property: {@code gemv_small_batch} or {@code cublas} (see {@link Fc}). */
+        public static final String FC_PROPERTY = "alexnet.cuda.fc";
+
+        public Options {
+            java.util.Objects.requireNonNull(lrn, "lrn");
+            java.util.Objects.requireNonNull(conv, "conv");
+            java.util.Objects.requireNonNull(fc, "fc");
         }
+
+        /** Graphs and LRN as given; cuDNN convolutions and the small-batch GEMV for fully connected layers. */
+        public Options(boolean graphs, Lrn lrn) {
+            this(graphs, lrn, Conv.CUDNN, Fc.GEMV_SMALL_BATCH);
+        }
+
+        /** The defaults, overridden by the {@code alexnet.cuda.*} system properties that are set. */
+        public static Options defaults() {
+            return fromProperties(System.getProperties());
+        }
+
+        /**
+         * From {@code alexnet.cuda.graphs} ({@code true}), {@code alexnet.cuda.lrn} ({@code auto}),
+         * {@code alexnet.cuda.conv} ({@code cudnn}) and {@code alexnet.cuda.fc} ({@code gemv_small_batch}).
+         *
+         * @throws IllegalArgumentException naming the property and its accepted values for a value it does not know
+         */
+        public static Options fromProperties(java.util.Properties p) {
+            boolean graphs = !"false".equalsIgnoreCase(p.getProperty(GRAPHS_PROPERTY, "true").strip());
+            Lrn lrn = parse(p, LRN_PROPERTY, "auto", Lrn.class);
+            Conv conv = parse(p, CONV_PROPERTY, "cudnn", Conv.class);
+            Fc fc = parse(p, FC_PROPERTY, "gemv_small_batch", Fc.class);
+            return new Options(graphs, lrn, conv, fc);
+        }
+
+        private static <E extends Enum<E>> E parse(java.util.Properties p, String property, String fallback, Class<E> type) {
+            String v = p.getProperty(property, fallback).strip();
+            try {
+                return Enum.valueOf(type, v.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                StringBuilder accepted = new StringBuilder();
+                for (E c : type.getEnumConstants()) accepted.append(accepted.isEmpty() ? "" : ", ").append(c.name().toLowerCase(java.util.Locale.ROOT));
+                throw new IllegalArgumentException(property + " must be one of " + accepted + ", got '" + v + "'");
+            }
+        }
+
+        public Options withGraphs(boolean graphs) { return new Options(graphs, lrn, conv, fc); }
+        public Options withLrn(Lrn lrn) { return new Options(graphs, lrn, conv, fc); }
+        public Options withConv(Conv conv) { return new Options(graphs, lrn, conv, fc); }
+        public Options withFc(Fc fc) { return new Options(graphs, lrn, conv, fc); }
     }
 
     /** Bytes of device memory given to cuBLAS as its workspace (so graph capture never allocates). */

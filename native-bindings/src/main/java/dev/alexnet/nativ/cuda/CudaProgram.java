@@ -131,13 +131,30 @@ public final class CudaProgram implements Program {
     // ------------------------------------------------------------------ compile
 
     private void build() {
-        int n = layers.size();
-        // 1. descriptors, and the convolution algorithms (cuDNN allocates its own memory to time them)
+        List<Planned> plans = planLayers();
+        PoolLayout at = layOutPool();
+        allocatePool(at);
+        uploadParameters(at);
+        bindOps(plans, at);
+        createStagingAndEvents();
+        warmUp();
+        chooseAlternatives();
+        if (dev.options().graphs()) capture();
+    }
+
+    /** Descriptors and convolution algorithms for every layer (cuDNN allocates its own memory to time them). */
+    private List<Planned> planLayers() {
         List<Planned> plans = new ArrayList<>();
         for (Layer l : layers) plans.add(plan(l));
         for (Planned p : plans) workspaceBytes = Math.max(workspaceBytes, p.workspace);
+        return plans;
+    }
 
-        // 2. one allocation: input, outputs, parameters, workspace
+    /** Byte offsets in the one device allocation: input, each layer's output, parameters, workspace. */
+    private record PoolLayout(long input, long[] outputs, long[] weights, long[] biases, long workspace, long bytes) {}
+
+    private PoolLayout layOutPool() {
+        int n = layers.size();
         long off = 0;
         long inOff = off;
         off = align(off + inBytes);
@@ -156,32 +173,43 @@ public final class CudaProgram implements Program {
         }
         long wsOff = off;
         off = align(off + workspaceBytes);
-        poolBytes = off;
+        return new PoolLayout(inOff, outOff, wOff, bOff, wsOff, off);
+    }
+
+    private void allocatePool(PoolLayout at) {
+        poolBytes = at.bytes();
         MemorySegment d = arena.allocate(JAVA_LONG);
         check(cuda_h.cuMemAlloc(d, poolBytes), "cuMemAlloc_v2(" + poolBytes + " bytes for " + dev.name() + " batch " + batch + ")");
         pool = d.get(JAVA_LONG, 0);
+    }
 
-        // 3. parameters, uploaded once
-        for (int i = 0; i < n; i++) {
+    /** Weights and biases, uploaded once. */
+    private void uploadParameters(PoolLayout at) {
+        for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             if (l.weight() == null) continue;
-            upload(pool + wOff[i], l.weight());
-            upload(pool + bOff[i], l.bias());
+            upload(pool + at.weights()[i], l.weight());
+            upload(pool + at.biases()[i], l.bias());
         }
+    }
 
-        // 4. the ops, with every pointer fixed
-        dIn = pool + inOff;
-        dOut = pool + outOff[n - 1];
+    /** The ops, with every pointer fixed: each layer reads the previous one's output. */
+    private void bindOps(List<Planned> plans, PoolLayout at) {
+        int n = layers.size();
+        dIn = pool + at.input();
+        dOut = pool + at.outputs()[n - 1];
         long x = dIn;
         outputs = new long[n];
         for (int i = 0; i < n; i++) {
-            long y = pool + outOff[i];
+            long y = pool + at.outputs()[i];
             outputs[i] = y;
-            ops.add(plans.get(i).bind(x, y, pool + wOff[i], pool + bOff[i], pool + wsOff));
+            ops.add(plans.get(i).bind(x, y, pool + at.weights()[i], pool + at.biases()[i], pool + at.workspace()));
             x = y;
         }
+    }
 
-        // 5. pinned staging, events
+    /** Pinned host staging buffers, the timing events, and the spin kernel that holds the stream while timing. */
+    private void createStagingAndEvents() {
         spin = Launch.of(arena, dev.kernels.function("spin"), 1, 1, 1, 500_000L);
         hostIn = pinned(inBytes);
         hostOut = pinned(outBytes);
@@ -190,8 +218,10 @@ public final class CudaProgram implements Program {
         evStart = e.get(ADDRESS, 0);
         check(cuda_h.cuEventCreate(e, cuda_h.CU_EVENT_DEFAULT), "cuEventCreate");
         evEnd = e.get(ADDRESS, 0);
+    }
 
-        // 6. warm-up (lazy module loading, cuDNN/cuBLAS first-call set-up), then the graph
+    /** One run of every op: lazy module loading, cuDNN/cuBLAS first-call set-up, and inputs for the cross-checks. */
+    private void warmUp() {
         if (ops.stream().anyMatch(o -> o instanceof Choice c && c.crossCheck)) {
             // a deterministic non-constant input, so that alternatives are cross-checked on real values
             for (long i = 0, nf = inBytes / Float.BYTES; i < nf; i++) hostIn.setAtIndex(JAVA_FLOAT, i, (float) Math.sin(i * 0.37));
@@ -201,35 +231,41 @@ public final class CudaProgram implements Program {
         }
         for (Op op : ops) op.enqueue();
         check(cuda_h.cuStreamSynchronize(stream), "cuStreamSynchronize(warm-up)");
-        for (Op op : ops) {
-            if (op instanceof Choice c) {
-                StringBuilder sb = new StringBuilder(c.layer + ":");
-                double best = Double.MAX_VALUE, bound = dev.precision() == CudaDevice.Precision.TF32 ? Agreement.TF32_BOUND : Agreement.FP32_BOUND;
-                float[] first = null;
-                for (int i = 0; i < c.options.size(); i++) {
-                    float[] got = c.crossCheck ? deviceFloats(c.options.get(i), ops.indexOf(op)) : null;
-                    if (got == null) {
-                        // LRN: both implementations are held to the reference by the tests
-                    } else if (first == null) {
-                        first = got;
-                    } else {
-                        Agreement a = Agreement.of(got, first, bound);
-                        if (!a.pass()) {
-                            sb.append(String.format(" %s disagrees (%.2g)", c.names.get(i), a.error()));
-                            continue; // never choose an alternative that does not compute the same thing
-                        }
-                    }
-                    double t = gpuMillis(c.options.get(i), 20);
-                    sb.append(String.format(" %s %.4f ms", c.names.get(i), t));
-                    if (t < best) {
-                        best = t;
-                        c.chosen = i;
-                    }
+    }
+
+    /** For each layer with alternatives, keeps the fastest of those that agree with the first. */
+    private void chooseAlternatives() {
+        for (int index = 0; index < ops.size(); index++) {
+            if (ops.get(index) instanceof Choice c) algorithms.add(chooseFastest(c, index));
+        }
+    }
+
+    /** Times every alternative of one layer (after cross-checking it, where the choice asks so) and returns the report line. */
+    private String chooseFastest(Choice c, int index) {
+        StringBuilder sb = new StringBuilder(c.layer + ":");
+        double best = Double.MAX_VALUE, bound = dev.precision() == CudaDevice.Precision.TF32 ? Agreement.TF32_BOUND : Agreement.FP32_BOUND;
+        float[] first = null;
+        for (int i = 0; i < c.options.size(); i++) {
+            float[] got = c.crossCheck ? deviceFloats(c.options.get(i), index) : null;
+            if (got == null) {
+                // LRN: both implementations are held to the reference by the tests
+            } else if (first == null) {
+                first = got;
+            } else {
+                Agreement a = Agreement.of(got, first, bound);
+                if (!a.pass()) {
+                    sb.append(String.format(" %s disagrees (%.2g)", c.names.get(i), a.error()));
+                    continue; // never choose an alternative that does not compute the same thing
                 }
-                algorithms.add(sb.append(" -> ").append(c.names.get(c.chosen)).toString());
+            }
+            double t = gpuMillis(c.options.get(i), 20);
+            sb.append(String.format(" %s %.4f ms", c.names.get(i), t));
+            if (t < best) {
+                best = t;
+                c.chosen = i;
             }
         }
-        if (dev.options().graphs()) capture();
+        return sb.append(" -> ").append(c.names.get(c.chosen)).toString();
     }
 
     /**
@@ -353,26 +389,67 @@ public final class CudaProgram implements Program {
         };
     }
 
+    /**
+     * cuDNN's convolution with the fastest algorithm for the shape, then the bias and ReLU kernel; for small
+     * batches, as {@link CudaDevice.Options#conv()} says, im2col + cuBLAS GEMM instead or as an alternative.
+     */
     private Planned planConv(LayerSpec.Conv c) {
         ConvShape s = c.shape(batch);
-        MemorySegment h = dev.cudnn();
+        boolean tf32 = dev.precision() == CudaDevice.Precision.TF32;
+        ConvDescriptors d = convDescriptors(c, s, tf32);
+        Algo algo = fastestAlgorithm(c, s, d, tf32);
+        long ws = forwardWorkspace(d, algo);
+        algorithms.add(String.format("%s: algo %d (math %d, %.3f ms in Find, workspace %.1f MB)", c.name(), algo.algo(),
+                tf32 ? algo.mathType() : cudnn_h.CUDNN_FMA_MATH, algo.millis(), ws / 1e6));
+        Binder cudnn = cudnnConvolution(c, s, d, algo, ws);
+        CudaDevice.Conv impl = dev.options().conv();
+        if (batch > GEMM_CONV_MAX_BATCH || impl == CudaDevice.Conv.CUDNN) return new Planned(ws, cudnn);
+        // small batches: cuDNN's legacy kernels leave the GPU mostly idle on 13x13 maps, and im2col + one GEMM
+        // per image and group is the alternative (opt-in until it has run on a GPU: docs/GPU.md)
+        long colBytes = (long) s.n() * s.c() * s.r() * s.s() * s.p() * s.q() * Float.BYTES;
+        Binder gemm = im2colGemmConvolution(c, s, tf32, colBytes);
+        if (impl == CudaDevice.Conv.GEMM) return new Planned(Math.max(ws, colBytes), gemm);
+        return new Planned(Math.max(ws, colBytes), (x, y, w, b, wsp) -> new Choice(c.name(), List.of("cudnn", "im2col+gemm"),
+                List.of(cudnn.bind(x, y, w, b, wsp), gemm.bind(x, y, w, b, wsp)), true));
+    }
+
+    /** cuDNN's descriptors of one convolution: input, filter, the convolution itself, output. */
+    private record ConvDescriptors(MemorySegment x, MemorySegment w, MemorySegment conv, MemorySegment y) {}
+
+    private ConvDescriptors convDescriptors(LayerSpec.Conv c, ConvShape s, boolean tf32) {
         MemorySegment xd = tensor(s.n(), s.c(), s.h(), s.w());
         MemorySegment yd = tensor(s.n(), s.k(), s.p(), s.q());
+        MemorySegment wd = filter(s);
+        MemorySegment cd = convolution(s, tf32);
+        checkOutputDims(c, s, xd, wd, cd);
+        return new ConvDescriptors(xd, wd, cd, yd);
+    }
+
+    private MemorySegment filter(ConvShape s) {
         MemorySegment p = out();
         checkCudnn(cudnn_h.cudnnCreateFilterDescriptor(p), "cudnnCreateFilterDescriptor");
         MemorySegment wd = p.get(ADDRESS, 0);
         destroyers.add(() -> cudnn_h.cudnnDestroyFilterDescriptor(wd));
         checkCudnn(cudnn_h.cudnnSetFilter4dDescriptor(wd, cudnn_h.CUDNN_DATA_FLOAT, cudnn_h.CUDNN_TENSOR_NCHW, s.k(), s.cg(), s.r(), s.s()),
                 "cudnnSetFilter4dDescriptor");
+        return wd;
+    }
+
+    private MemorySegment convolution(ConvShape s, boolean tf32) {
+        MemorySegment p = out();
         checkCudnn(cudnn_h.cudnnCreateConvolutionDescriptor(p), "cudnnCreateConvolutionDescriptor");
         MemorySegment cd = p.get(ADDRESS, 0);
         destroyers.add(() -> cudnn_h.cudnnDestroyConvolutionDescriptor(cd));
         checkCudnn(cudnn_h.cudnnSetConvolution2dDescriptor(cd, s.padH(), s.padW(), s.strideH(), s.strideW(), 1, 1,
                 cudnn_h.CUDNN_CROSS_CORRELATION, cudnn_h.CUDNN_DATA_FLOAT), "cudnnSetConvolution2dDescriptor");
         if (s.groups() > 1) checkCudnn(cudnn_h.cudnnSetConvolutionGroupCount(cd, s.groups()), "cudnnSetConvolutionGroupCount");
-        boolean tf32 = dev.precision() == CudaDevice.Precision.TF32;
         checkCudnn(cudnn_h.cudnnSetConvolutionMathType(cd, tf32 ? cudnn_h.CUDNN_TENSOR_OP_MATH : cudnn_h.CUDNN_FMA_MATH),
                 "cudnnSetConvolutionMathType");
+        return cd;
+    }
+
+    /** Throws unless cuDNN computes the output shape the layer declares. */
+    private void checkOutputDims(LayerSpec.Conv c, ConvShape s, MemorySegment xd, MemorySegment wd, MemorySegment cd) {
         MemorySegment dims = arena.allocate(JAVA_INT, 4);
         checkCudnn(cudnn_h.cudnnGetConvolution2dForwardOutputDim(cd, xd, wd, dims, dims.asSlice(4), dims.asSlice(8), dims.asSlice(12)),
                 "cudnnGetConvolution2dForwardOutputDim");
@@ -380,77 +457,94 @@ public final class CudaProgram implements Program {
         if (got[0] != s.n() || got[1] != s.k() || got[2] != s.p() || got[3] != s.q()) {
             throw new IllegalStateException(c.name() + ": cuDNN computes output " + java.util.Arrays.toString(got) + " for " + s);
         }
+    }
+
+    /**
+     * The fastest forward algorithm for this device, precision and shape (found once per process), with
+     * the descriptor's math type set to match: strict fp32 keeps FMA math whatever the timing run
+     * reported; tf32 takes the winner's.
+     */
+    private Algo fastestAlgorithm(LayerSpec.Conv c, ConvShape s, ConvDescriptors d, boolean tf32) {
         String key = dev.ordinal() + "/" + dev.precision() + "/" + s;
         Algo algo = ALGOS.computeIfAbsent(key, k -> {
-            Algo best = find(c.name(), xd, wd, cd, yd);
+            Algo best = find(c.name(), d.x(), d.w(), d.conv(), d.y());
             if (tf32) { // tf32 permits tensor cores, it does not require them: FMA kernels win some small shapes
-                checkCudnn(cudnn_h.cudnnSetConvolutionMathType(cd, cudnn_h.CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
-                Algo fma = find(c.name(), xd, wd, cd, yd);
+                checkCudnn(cudnn_h.cudnnSetConvolutionMathType(d.conv(), cudnn_h.CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+                Algo fma = find(c.name(), d.x(), d.w(), d.conv(), d.y());
                 if (fma.millis() < best.millis()) best = new Algo(fma.algo(), cudnn_h.CUDNN_FMA_MATH, fma.millis());
             }
             return best;
         });
-        // strict fp32 keeps FMA math whatever the timing run reported; tf32 takes the winner's math type
-        checkCudnn(cudnn_h.cudnnSetConvolutionMathType(cd, tf32 ? algo.mathType() : cudnn_h.CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+        checkCudnn(cudnn_h.cudnnSetConvolutionMathType(d.conv(), tf32 ? algo.mathType() : cudnn_h.CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+        return algo;
+    }
+
+    private long forwardWorkspace(ConvDescriptors d, Algo algo) {
         MemorySegment wsz = arena.allocate(JAVA_LONG);
-        checkCudnn(cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(h, xd, wd, cd, yd, algo.algo(), wsz), "cudnnGetConvolutionForwardWorkspaceSize");
-        long ws = wsz.get(JAVA_LONG, 0);
-        algorithms.add(String.format("%s: algo %d (math %d, %.3f ms in Find, workspace %.1f MB)", c.name(), algo.algo(),
-                tf32 ? algo.mathType() : cudnn_h.CUDNN_FMA_MATH, algo.millis(), ws / 1e6));
+        checkCudnn(cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(dev.cudnn(), d.x(), d.w(), d.conv(), d.y(), algo.algo(), wsz),
+                "cudnnGetConvolutionForwardWorkspaceSize");
+        return wsz.get(JAVA_LONG, 0);
+    }
+
+    /** The bias and ReLU kernel over a convolution's NCHW output, one block row per (image, channel) plane. */
+    private Launch convBias(LayerSpec.Conv c, ConvShape s, long y, long b) {
         int planes = s.n() * s.k(), hw = s.p() * s.q();
         int gy = Math.max(1, Math.min((hw + THREADS - 1) / THREADS, 16));
+        return Launch.of(arena, dev.kernels.function("bias_act_nchw"), planes, gy, THREADS, y, b, s.k(), hw, c.relu() ? 1 : 0);
+    }
+
+    private Binder cudnnConvolution(LayerSpec.Conv c, ConvShape s, ConvDescriptors d, Algo algo, long ws) {
+        MemorySegment h = dev.cudnn();
         String call = "cudnnConvolutionForward(" + c.name() + ")";
-        Binder cudnn = (x, y, w, b, wsp) -> {
-            Launch bias = Launch.of(arena, dev.kernels.function("bias_act_nchw"), planes, gy, THREADS, y, b, s.k(), hw, c.relu() ? 1 : 0);
+        return (x, y, w, b, wsp) -> {
+            Launch bias = convBias(c, s, y, b);
             return op(c.name(), () -> {
-                checkCudnn(cudnn_h.cudnnConvolutionForward(h, dev.one, xd, x, wd, w, cd, algo.algo(), wsp, ws, dev.zero, yd, y), call);
+                checkCudnn(cudnn_h.cudnnConvolutionForward(h, dev.one, d.x(), x, d.w(), w, d.conv(), algo.algo(), wsp, ws, dev.zero, d.y(), y), call);
                 bias.enqueue(stream);
             });
         };
-        // cudnn (default) | auto | gemm: the small-batch im2col+GEMM alternative is opt-in (see docs/GPU.md)
-        String convImpl = System.getProperty("alexnet.cuda.conv", "cudnn");
-        if (batch > GEMM_CONV_MAX_BATCH || "cudnn".equals(convImpl)) return new Planned(ws, cudnn);
-        // small batches: cuDNN's legacy kernels leave the GPU mostly idle on 13x13 maps (docs/GPU.md), and
-        // im2col + one GEMM per image and group is the alternative. With -Dalexnet.cuda.conv=auto the faster
-        // of the two is kept (cross-checked, then timed at compile); =gemm forces it. Opt-in until it has
-        // run on a GPU (docs/GPU.md lists what has).
-        long colBytes = (long) s.n() * s.c() * s.r() * s.s() * hw * Float.BYTES;
-        Binder gemm = (x, y, w, b, wsp) -> {
-            Launch bias = Launch.of(arena, dev.kernels.function("bias_act_nchw"), planes, gy, THREADS, y, b, s.k(), hw, c.relu() ? 1 : 0);
+    }
+
+    /** im2col of the whole batch into the workspace, one GEMM per image and group, then bias and ReLU. */
+    private Binder im2colGemmConvolution(LayerSpec.Conv c, ConvShape s, boolean tf32, long colBytes) {
+        return (x, y, w, b, wsp) -> {
+            Launch bias = convBias(c, s, y, b);
             long total = colBytes / Float.BYTES;
             Launch im2col = Launch.of(arena, Cuda.module(dev.ordinal(), "alexnet_conv_gemm.cu").function("im2col"), (int) Math.min((total + THREADS - 1) / THREADS, 1 << 20), 1, THREADS,
                     wsp, x, s.n(), s.c(), s.h(), s.w(), s.r(), s.strideH(), s.padH(), s.p(), s.q());
-            int m = hw, kk = s.cg() * s.r() * s.s(), nn = s.kg();
-            MemorySegment hb = dev.cublas();
             String gcall = (tf32 ? "cublasGemmEx(" : "cublasSgemm_v2(") + c.name() + ")";
             return op(c.name(), () -> {
                 im2col.enqueue(stream);
-                for (int img = 0; img < s.n(); img++) {
-                    for (int g = 0; g < s.groups(); g++) {
-                        long a = wsp + ((long) img * s.c() + (long) g * s.cg()) * s.r() * s.s() * hw * Float.BYTES;
-                        long wg = w + (long) g * nn * kk * Float.BYTES;
-                        long yg = y + ((long) img * s.k() + (long) g * nn) * hw * Float.BYTES;
-                        // column-major C[hw, kg] = col[hw, cg*r*s] * W_g^T: that is row-major y[kg, hw] for this image and group
-                        if (tf32) {
-                            checkCublas(cublas_h.cublasGemmEx(hb, cublas_h.CUBLAS_OP_N, cublas_h.CUBLAS_OP_N, m, nn, kk, dev.one, a, cublas_h.CUDA_R_32F, m,
-                                    wg, cublas_h.CUDA_R_32F, kk, dev.zero, yg, cublas_h.CUDA_R_32F, m, cublas_h.CUBLAS_COMPUTE_32F_FAST_TF32,
-                                    cublas_h.CUBLAS_GEMM_DEFAULT), gcall);
-                        } else {
-                            checkCublas(cublas_h.cublasSgemm_v2(hb, cublas_h.CUBLAS_OP_N, cublas_h.CUBLAS_OP_N, m, nn, kk, dev.one, a, m, wg, kk,
-                                    dev.zero, yg, m), gcall);
-                        }
-                    }
-                }
+                gemmPerImageAndGroup(s, tf32, wsp, w, y, gcall);
                 bias.enqueue(stream);
             });
         };
-        if ("gemm".equals(convImpl)) return new Planned(Math.max(ws, colBytes), gemm);
-        return new Planned(Math.max(ws, colBytes), (x, y, w, b, wsp) -> new Choice(c.name(), List.of("cudnn", "im2col+gemm"),
-                List.of(cudnn.bind(x, y, w, b, wsp), gemm.bind(x, y, w, b, wsp)), true));
     }
 
-    /** Batches up to this size also try im2col + cuBLAS for convolutions. */
-    static final int GEMM_CONV_MAX_BATCH = 4;
+    private void gemmPerImageAndGroup(ConvShape s, boolean tf32, long col, long w, long y, String call) {
+        int hw = s.p() * s.q();
+        int m = hw, kk = s.cg() * s.r() * s.s(), nn = s.kg();
+        MemorySegment hb = dev.cublas();
+        for (int img = 0; img < s.n(); img++) {
+            for (int g = 0; g < s.groups(); g++) {
+                long a = col + ((long) img * s.c() + (long) g * s.cg()) * s.r() * s.s() * hw * Float.BYTES;
+                long wg = w + (long) g * nn * kk * Float.BYTES;
+                long yg = y + ((long) img * s.k() + (long) g * nn) * hw * Float.BYTES;
+                // column-major C[hw, kg] = col[hw, cg*r*s] * W_g^T: that is row-major y[kg, hw] for this image and group
+                if (tf32) {
+                    checkCublas(cublas_h.cublasGemmEx(hb, cublas_h.CUBLAS_OP_N, cublas_h.CUBLAS_OP_N, m, nn, kk, dev.one, a, cublas_h.CUDA_R_32F, m,
+                            wg, cublas_h.CUDA_R_32F, kk, dev.zero, yg, cublas_h.CUDA_R_32F, m, cublas_h.CUBLAS_COMPUTE_32F_FAST_TF32,
+                            cublas_h.CUBLAS_GEMM_DEFAULT), call);
+                } else {
+                    checkCublas(cublas_h.cublasSgemm_v2(hb, cublas_h.CUBLAS_OP_N, cublas_h.CUBLAS_OP_N, m, nn, kk, dev.one, a, m, wg, kk,
+                            dev.zero, yg, m), call);
+                }
+            }
+        }
+    }
+
+    /** Batches up to this size may run convolutions as im2col + cuBLAS ({@link CudaDevice.Conv}). */
+    public static final int GEMM_CONV_MAX_BATCH = 4;
 
     private Algo find(String name, MemorySegment xd, MemorySegment wd, MemorySegment cd, MemorySegment yd) {
         try (Arena a = Arena.ofConfined()) {
@@ -522,13 +616,13 @@ public final class CudaProgram implements Program {
                 List.of(cudnn.bind(x, y, w, b, ws), kernel.bind(x, y, w, b, ws)), false));
     }
 
-    /** Batches up to this size run fully connected layers in the project's GEMV kernel (weight-bandwidth bound). */
-    static final int GEMV_MAX_BATCH = 4;
+    /** Batches up to this size run fully connected layers in the project's GEMV kernel (weight-bandwidth bound) unless {@link CudaDevice.Fc#CUBLAS}. */
+    public static final int GEMV_MAX_BATCH = 4;
 
     private Planned planLinear(LayerSpec.Linear l) {
         int in = l.in(), outs = l.out(), rows = batch;
         boolean tf32 = dev.precision() == CudaDevice.Precision.TF32;
-        if (rows <= GEMV_MAX_BATCH && in % 4 == 0 && !"cublas".equals(System.getProperty("alexnet.cuda.fc"))) {
+        if (rows <= GEMV_MAX_BATCH && in % 4 == 0 && dev.options().fc() == CudaDevice.Fc.GEMV_SMALL_BATCH) {
             int grid = (int) (((long) outs * 32 + THREADS - 1) / THREADS);
             return new Planned(0, (x, y, w, b, ws) -> {
                 Launch k = Launch.of(arena, dev.kernels.function("gemv_bias_act"), grid, 1, THREADS, y, w, x, b, rows, in, outs, l.relu() ? 1 : 0);

@@ -1,5 +1,6 @@
 package dev.alexnet.nativ.dnnl;
 
+import dev.alexnet.device.JvmFlags;
 import dev.alexnet.nativ.NativeLibraries;
 import dev.alexnet.nativ.NativeLibraryException;
 
@@ -46,10 +47,14 @@ public final class DnnlLibrary {
 
     private static volatile Loaded loaded;
 
-    /** Loads the library on first use; throws {@link NativeLibraryException} saying what was tried and the fix. */
+    /**
+     * Loads the library on first use; throws {@link NativeLibraryException} saying what was tried and the fix,
+     * or {@link IllegalStateException} naming the flag when native access is not enabled.
+     */
     public static Loaded load() {
         Loaded l = loaded;
         if (l != null) return l;
+        JvmFlags.requireNativeAccess(DnnlLibrary.class, "oneDNN");
         synchronized (DnnlLibrary.class) {
             if (loaded == null) loaded = load(override());
             return loaded;

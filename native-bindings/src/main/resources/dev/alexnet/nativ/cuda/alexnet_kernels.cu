@@ -29,7 +29,7 @@ extern "C" __global__ void bias_act_rows(float* __restrict__ y, const float* __r
 // (groupC = C for one group, C/2 per tower):
 //   y = x / (k + scale * sum_{j in window} x_j^2)^beta,  window = [c - size/2, c + size/2]
 // scale is alpha as the caller means it (alpha for the paper, alpha/size for the library convention).
-// One thread per output element; the alternative to cuDNN's LRN (CudaDevice.Options.lrnKernel).
+// One thread per output element; the alternative to cuDNN's LRN (CudaDevice.Lrn.KERNEL).
 extern "C" __global__ void lrn_nchw(float* __restrict__ y, const float* __restrict__ x,
                                     int n, int c, int hw, int groupC, int size,
                                     float k, float scale, float beta) {

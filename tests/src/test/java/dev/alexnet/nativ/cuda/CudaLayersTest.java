@@ -50,7 +50,11 @@ class CudaLayersTest {
     }
 
     static void check(List<Layer> layers, double tol) {
-        float[][] r = compare(layers, new CudaDevice.Options(true, CudaDevice.Lrn.AUTO), 11);
+        check(layers, tol, new CudaDevice.Options(true, CudaDevice.Lrn.AUTO));
+    }
+
+    static void check(List<Layer> layers, double tol, CudaDevice.Options options) {
+        float[][] r = compare(layers, options, 11);
         double err = relError(r[0], r[1]);
         assertTrue(err < tol, layers.getFirst().spec().name() + ": relative error " + err + " >= " + tol);
     }
@@ -58,6 +62,10 @@ class CudaLayersTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"conv1", "conv2", "conv4", "conv-small"})
     void convolutionsMatchReference(String which) {
+        convolutionMatchesReference(which, new CudaDevice.Options(true, CudaDevice.Lrn.AUTO));
+    }
+
+    private static void convolutionMatchesReference(String which, CudaDevice.Options options) {
         try (Arena arena = Arena.ofShared()) {
             var r = new java.util.SplittableRandom(3);
             LayerSpec.Conv spec = switch (which) {
@@ -67,7 +75,7 @@ class CudaLayersTest {
                 default -> new LayerSpec.Conv("conv-small", 6, 9, 7, 4, 3, 2, 1, 2, true);
             };
             Layer l = new Layer(spec, CudaBench.gaussian(arena, r, 0.05f, spec.weightShape()), CudaBench.gaussian(arena, r, 0.5f, spec.outC()));
-            check(List.of(l), 1e-4);
+            check(List.of(l), 1e-4, options);
         }
     }
 
@@ -75,12 +83,7 @@ class CudaLayersTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"conv1", "conv2", "conv4", "conv-small"})
     void convolutionsViaGemmMatchReference(String which) {
-        System.setProperty("alexnet.cuda.conv", "gemm");
-        try {
-            convolutionsMatchReference(which);
-        } finally {
-            System.clearProperty("alexnet.cuda.conv");
-        }
+        convolutionMatchesReference(which, new CudaDevice.Options(true, CudaDevice.Lrn.AUTO).withConv(CudaDevice.Conv.GEMM));
     }
 
     @Test
