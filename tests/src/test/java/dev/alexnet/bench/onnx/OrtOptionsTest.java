@@ -1,5 +1,6 @@
 package dev.alexnet.bench.onnx;
 
+import dev.alexnet.model.onnx.OnnxModel;
 import org.junit.jupiter.api.Test;
 
 import java.util.Properties;
