@@ -32,8 +32,11 @@ import java.util.List;
  * @param lrnPerTower  true: LRN sums only within each tower's half of the channels, as in the paper's
  *                     two-GPU network; false: across all channels (the single-column variant)
  * @param order        where pooling sits relative to LRN in layers 1 and 2
+ * @param lrn          the response normalisation's constants ({@link LrnParams#PAPER} unless weights trained
+ *                     with other constants say so, as Caffe's bvlc_alexnet does)
  */
-public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order) {
+public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order,
+                            LrnParams lrn) {
     /** Where max pooling sits in layers 1 and 2. */
     public enum Order {
         /** conv, ReLU, LRN, pool: the paper's network (the default everywhere). */
@@ -54,6 +57,17 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
                     + ", width divisor " + widthDivisor + ", fc width " + fcWidth + ", classes " + classes + ", order " + order);
         }
         if (96 % (2 * widthDivisor) != 0) throw new IllegalArgumentException("width divisor " + widthDivisor + " must leave whole towers of every layer");
+        if (lrn == null) throw new IllegalArgumentException("LRN parameters are null");
+    }
+
+    /** With the paper's LRN constants. */
+    public AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order) {
+        this(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, LrnParams.PAPER);
+    }
+
+    /** The same network with other LRN constants. */
+    public AlexNetLayers withLrn(LrnParams lrn) {
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn);
     }
 
     /** The paper network's channels at {@code inputSize} (227: conv1 pad 0; 224: pad 2, as torchvision). */
@@ -63,15 +77,15 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
 
     /** The same structure with every convolution's channels divided by {@code widthDivisor}, on a smaller input. */
     public AlexNetLayers scaled(int inputSize, int widthDivisor, int fcWidth, int classes) {
-        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order);
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn);
     }
 
     public AlexNetLayers withOrder(Order order) {
-        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order);
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn);
     }
 
     public AlexNetLayers withLrnPerTower(boolean lrnPerTower) {
-        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order);
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn);
     }
 
     /** The whole network on one device: groups=2 where the paper's towers do not talk; ends with fc8's logits. */
@@ -113,7 +127,6 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
     private List<LayerSpec> layers(int split, int tower, float dropout) {
         int d = widthDivisor, g = split == 1 ? 2 : 1; // inside one tower, the grouped layers are plain
         int c1 = 96 / d, c2 = 256 / d, c3 = 384 / d, c4 = 384 / d, c5 = 256 / d;
-        LrnParams lrn = LrnParams.PAPER;
         int lrnGroups = split == 1 && lrnPerTower ? 2 : 1;
         List<LayerSpec> l = new ArrayList<>();
         Conv conv1 = new Conv("conv1", 3, inputSize, inputSize, c1 / split, 11, 4, conv1Pad, 1, true);

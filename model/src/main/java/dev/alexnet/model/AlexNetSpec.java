@@ -2,6 +2,7 @@ package dev.alexnet.model;
 
 import dev.alexnet.device.AlexNetLayers;
 import dev.alexnet.device.LayerSpec;
+import dev.alexnet.kernels.LrnParams;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +18,10 @@ import java.util.List;
  *                    two-GPU network; false: across all channels (the single-column variant)
  * @param classes     fc8's outputs: 1000 for ImageNet, or as many as a training set has (taken from
  *                    fc8's shape when weights are loaded)
+ * @param lrn         the response normalisation's constants: the paper's unless weights say otherwise
+ *                    (Caffe's bvlc_alexnet: k=1, alpha/n)
  */
-public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes) {
+public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes, LrnParams lrn) {
     public static final AlexNetSpec PAPER = new AlexNetSpec(227, true);
     /** ImageNet's classes: the paper network's fc8 width. */
     public static final int CLASSES = 1000;
@@ -30,17 +33,23 @@ public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes) {
     public AlexNetSpec {
         if (inputSize != 227 && inputSize != 224) throw new IllegalArgumentException("input size must be 227 or 224 (with conv1 pad 2), got " + inputSize);
         if (classes < 2) throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + classes);
+        if (lrn == null) throw new IllegalArgumentException("LRN parameters are null");
     }
+
+    public AlexNetSpec(int inputSize, boolean lrnPerTower, int classes) { this(inputSize, lrnPerTower, classes, LrnParams.PAPER); }
+
+    /** The same network with other LRN constants (e.g. those Caffe's trained weights were trained with). */
+    public AlexNetSpec withLrn(LrnParams lrn) { return new AlexNetSpec(inputSize, lrnPerTower, classes, lrn); }
 
     public AlexNetSpec(int inputSize, boolean lrnPerTower) { this(inputSize, lrnPerTower, CLASSES); }
 
-    public AlexNetSpec withClasses(int classes) { return new AlexNetSpec(inputSize, lrnPerTower, classes); }
+    public AlexNetSpec withClasses(int classes) { return new AlexNetSpec(inputSize, lrnPerTower, classes, lrn); }
 
     public int conv1Pad() { return inputSize == 227 ? 0 : 2; }
 
     /** The layer-list definition this network delegates to (shared by every module; see {@link AlexNetLayers}). */
     public AlexNetLayers definition() {
-        return AlexNetLayers.paper(inputSize, lrnPerTower, classes);
+        return AlexNetLayers.paper(inputSize, lrnPerTower, classes).withLrn(lrn);
     }
 
     /** The whole network on one device: groups=2 where the paper's towers do not talk; ends with fc8 logits. */
