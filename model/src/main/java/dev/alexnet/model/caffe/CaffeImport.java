@@ -106,6 +106,7 @@ public final class CaffeImport {
             if (l == null) throw new WeightFileException(file + ": layer '" + name + "' is missing (bvlc_alexnet has conv1..conv5 and fc6..fc8; layers found: " + names(net) + ")");
             String want = name.startsWith("conv") ? "Convolution" : "InnerProduct";
             if (!l.type().isEmpty() && !l.type().equals(want)) throw new WeightFileException(file + ": layer '" + name + "' is a " + l.type() + " layer, expected " + want);
+            if (l.transposed()) throw new WeightFileException(file + ": layer '" + name + "' stores its weights transposed (inner_product_param.transpose); bvlc_alexnet does not");
             if (l.blobs().size() != 2) throw new WeightFileException(file + ": layer '" + name + "' has " + l.blobs().size() + " blobs, expected 2 (weights and bias)");
             int[] ws = shapes.get(name);
             check(file, l, 0, ws);

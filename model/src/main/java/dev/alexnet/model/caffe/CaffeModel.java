@@ -47,7 +47,8 @@ final class CaffeModel {
         }
     }
 
-    record Layer(String name, String type, List<Blob> blobs, Lrn lrn) {}
+    /** @param transposed InnerProductParameter.transpose: weights stored (in, out) */
+    record Layer(String name, String type, List<Blob> blobs, Lrn lrn, boolean transposed) {}
 
     final List<Layer> layers;
     final boolean legacy;
@@ -94,7 +95,8 @@ final class CaffeModel {
         String name = null, type = null;
         List<Blob> blobs = new ArrayList<>();
         Lrn lrn = null;
-        int nameField = legacy ? 4 : 1, blobField = legacy ? 6 : 7, lrnField = legacy ? 18 : 118;
+        boolean transposed = false;
+        int nameField = legacy ? 4 : 1, blobField = legacy ? 6 : 7, lrnField = legacy ? 18 : 118, ipField = legacy ? 17 : 117;
         while (!in.atLimit()) {
             int tag = in.tag();
             int f = ProtoReader.field(tag);
@@ -116,13 +118,18 @@ final class CaffeModel {
             } else if (f == lrnField) {
                 in.expect(tag, LEN, "lrn_param");
                 lrn = lrn(in);
+            } else if (f == ipField) {
+                in.expect(tag, LEN, "inner_product_param");
+                transposed = transposed(in);
+            } else if (legacy && f == 1) {
+                throw in.error("layer at byte " + start + " is in Caffe's V0 format; upgrade the file with Caffe's tools/upgrade_net_proto_binary first");
             } else {
                 in.skip(tag);
             }
         }
         in.popLimit(old);
         if (name == null) name = "(unnamed layer at byte " + start + ")";
-        return new Layer(name, type == null ? "" : type, blobs, lrn);
+        return new Layer(name, type == null ? "" : type, blobs, lrn, transposed);
     }
 
     /** The V1LayerParameter.LayerType values this converter looks at; others keep their number. */
@@ -136,6 +143,22 @@ final class CaffeModel {
             case 6 -> "Dropout";
             default -> "V1 type " + t;
         };
+    }
+
+    private static boolean transposed(ProtoReader in) {
+        long old = in.pushLimit(in.length("inner_product_param"), "inner_product_param");
+        boolean t = false;
+        while (!in.atLimit()) {
+            int tag = in.tag();
+            if (ProtoReader.field(tag) == 6) {
+                in.expect(tag, VARINT, "inner_product_param.transpose");
+                t = in.varint() != 0;
+            } else {
+                in.skip(tag);
+            }
+        }
+        in.popLimit(old);
+        return t;
     }
 
     private static Lrn lrn(ProtoReader in) {

@@ -115,6 +115,16 @@ final class CaffeFiles {
                 if (packed) {
                     varint(o, tag(field, 2));
                     varint(o, n * width);
+                    java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    for (long i = 0; i < n; i++) {
+                        if (chunk.remaining() < width) {
+                            o.write(chunk.array(), 0, chunk.position());
+                            chunk.clear();
+                        }
+                        if (dbl) chunk.putDouble(v.at(i)); else chunk.putFloat(v.at(i));
+                    }
+                    o.write(chunk.array(), 0, chunk.position());
+                    return;
                 }
                 for (long i = 0; i < n; i++) {
                     if (!packed) varint(o, tag(field, dbl ? 1 : 5));

@@ -251,6 +251,23 @@ class CaffeImportTest {
     }
 
     @Test
+    void transposedInnerProductsAndV0LayersAreRefused() {
+        List<Layer> l = alexnet(SMALL, p -> Enc.PACKED, false);
+        int li = l.indexOf(l.stream().filter(x -> x.name().equals("fc7")).findFirst().orElseThrow());
+        long[] ws = Arrays.stream(shape(SMALL, "fc7.weight")).asLongStream().toArray(); // square: the shape cannot tell
+        List<Node> fc7 = List.of(CaffeFiles.string(1, "fc7"), CaffeFiles.string(2, "InnerProduct"),
+                CaffeFiles.message(7, CaffeFiles.blob(ws, i -> 0f, Enc.PACKED, false)),
+                CaffeFiles.message(7, CaffeFiles.blob(new long[] {ws[0]}, i -> 0f, Enc.PACKED, false)),
+                CaffeFiles.message(117, List.of(CaffeFiles.varintField(1, ws[0]), CaffeFiles.varintField(6, 1))));
+        List<Node> net = new ArrayList<>(CaffeFiles.net(l, false));
+        net.set(1 + li, CaffeFiles.message(100, fc7));
+        assertMentions(refused(CaffeFiles.write(dir.resolve("t.caffemodel"), net)), "layer 'fc7' stores its weights transposed");
+
+        Node v0 = CaffeFiles.message(2, List.of(CaffeFiles.message(1, List.of(CaffeFiles.string(1, "conv1")))));
+        assertMentions(refused(CaffeFiles.write(dir.resolve("v0.caffemodel"), List.of(v0))), "V0 format", "upgrade_net_proto_binary");
+    }
+
+    @Test
     void randomDamageIsAlwaysAOneLineRefusalOrAValidFile() throws IOException {
         byte[] whole = CaffeFiles.bytes(CaffeFiles.net(alexnet(SMALL, p -> Enc.values()[p.length() % 4], false), true));
         SplittableRandom r = new SplittableRandom(15);
