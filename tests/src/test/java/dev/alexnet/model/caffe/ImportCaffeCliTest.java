@@ -131,7 +131,16 @@ class ImportCaffeCliTest {
     }
 
     @Test
-    void theParameterCountIsThePapers() {
+    void theLrnConstantsOfTheMetadataReachEveryLrnLayer() {
+        LrnParams caffe = new LrnParams(5, 1f, 1e-4f, 0.75f, true);
+        AlexNetSpec spec = AlexNetSpec.PAPER.withLrn(caffe).withClasses(10);
+        List<dev.alexnet.device.LayerSpec> all = new java.util.ArrayList<>(spec.layers());
+        all.addAll(spec.trainingLayers(0.5f));
+        for (int t = 0; t < 2; t++) spec.towerSegments(t).forEach(all::addAll);
+        long lrns = all.stream().filter(l -> l instanceof dev.alexnet.device.LayerSpec.Lrn).peek(l ->
+                assertEquals(caffe, ((dev.alexnet.device.LayerSpec.Lrn) l).params(), l.name())).count();
+        assertEquals(8, lrns);
+        assertEquals(LrnParams.PAPER, AlexNetSpec.PAPER.lrn());
         assertArrayEquals(new int[] {96, 3, 11, 11}, AlexNetSpec.paramShape("conv1.weight"));
         assertEquals(60_965_224L, AlexNetSpec.parameterCount());
     }
