@@ -31,7 +31,7 @@ final class ProtoReader implements AutoCloseable {
     private final long size;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private long bufStart;
-    private long pos, limit;
+    private long pos, limit, lastTag;
 
     ProtoReader(Path file) {
         this.file = file;
@@ -122,6 +122,7 @@ final class ProtoReader implements AutoCloseable {
     /** The next tag as {@code field << 3 | wireType}, refusing field 0, groups and undefined wire types. */
     int tag() {
         long at = pos;
+        lastTag = at;
         long t = varint();
         int wire = (int) (t & 7);
         long field = t >>> 3;
@@ -137,7 +138,7 @@ final class ProtoReader implements AutoCloseable {
     /** Refuses a known field that arrives with the wrong wire type. */
     void expect(int tag, int wire, String what) {
         if (wire(tag) != wire) {
-            throw error(what + " (field " + field(tag) + ") at byte " + (pos - 1) + " has wire type " + wire(tag) + ", expected " + wire);
+            throw error(what + " (field " + field(tag) + ") at byte " + lastTag + " has wire type " + wire(tag) + ", expected " + wire);
         }
     }
 

@@ -21,17 +21,16 @@ public final class DnnlDeviceProvider implements DeviceProvider {
 
     @Override
     public Description describe() {
-        DnnlLibrary.Loaded lib;
         try {
-            lib = DnnlLibrary.load();
+            DnnlLibrary.Loaded lib = DnnlLibrary.load();
+            String hash = Dnnl.gitHash();
+            return Description.found(
+                    "oneDNN " + Dnnl.version() + (hash.isEmpty() || hash.equals("N/A") ? "" : " (git " + hash + ")") + ", CPU runtime " + runtime(Dnnl.cpuRuntime()),
+                    "ISA in use: " + effectiveIsa(lib),
+                    "library: " + lib.library() + (lib.overridden() ? " (from " + DnnlLibrary.PROPERTY + " / " + DnnlLibrary.ENV + ")" : ""));
         } catch (RuntimeException | LinkageError e) {
             return Description.unavailable(String.valueOf(e.getMessage()).replaceAll("\\s+", " ").strip());
         }
-        String hash = Dnnl.gitHash();
-        return Description.found(
-                "oneDNN " + Dnnl.version() + (hash.isEmpty() || hash.equals("N/A") ? "" : " (git " + hash + ")") + ", CPU runtime " + runtime(Dnnl.cpuRuntime()),
-                "ISA in use: " + effectiveIsa(lib),
-                "library: " + lib.library() + (lib.overridden() ? " (from " + DnnlLibrary.PROPERTY + " / " + DnnlLibrary.ENV + ")" : ""));
     }
 
     private static String runtime(int r) {

@@ -62,6 +62,11 @@ class CaffeImportTest {
      * {@code specs}' shapes; {@code enc} picks each parameter's encoding; {@code caffenet} swaps pool and norm.
      */
     static List<Layer> alexnet(List<LayerSpec> specs, Function<String, Enc> enc, boolean caffenet) {
+        return alexnet(specs, enc, caffenet, p -> 1);
+    }
+
+    /** As above with parameter p's values multiplied by {@code scale(p)}. */
+    static List<Layer> alexnet(List<LayerSpec> specs, Function<String, Enc> enc, boolean caffenet, java.util.function.IntToDoubleFunction scale) {
         List<Layer> l = new ArrayList<>();
         l.add(Layer.plain("data", "Data"));
         List<String> params = AlexNetSpec.paramNames();
@@ -69,8 +74,8 @@ class CaffeImportTest {
             int w = params.indexOf(name + ".weight"), b = w + 1;
             int[] ws = shape(specs, name + ".weight");
             l.add(new Layer(name, name.startsWith("conv") ? "Convolution" : "InnerProduct", List.of(
-                    new Blob(Arrays.stream(ws).asLongStream().toArray(), i -> value(w, i), enc.apply(name + ".weight")),
-                    new Blob(new long[] {ws[0]}, i -> value(b, i), enc.apply(name + ".bias"))), null));
+                    new Blob(Arrays.stream(ws).asLongStream().toArray(), i -> (float) (value(w, i) * scale.applyAsDouble(w)), enc.apply(name + ".weight")),
+                    new Blob(new long[] {ws[0]}, i -> (float) (value(b, i) * scale.applyAsDouble(b)), enc.apply(name + ".bias"))), null));
             if (!name.equals("fc8")) l.add(Layer.plain("relu" + name.substring(name.length() - 1), "ReLU"));
             if (name.equals("conv1") || name.equals("conv2")) {
                 String n = name.substring(4);
