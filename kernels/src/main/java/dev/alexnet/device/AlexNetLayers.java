@@ -40,10 +40,12 @@ import java.util.List;
  * @param lrnPerTower  true: LRN sums only within each tower's half of the channels, as in the paper's
  *                     two-GPU network; false: across all channels (the single-column variant)
  * @param order        where pooling sits relative to LRN in layers 1 and 2 (paper network only)
+ * @param lrn          the response normalisation's constants ({@link LrnParams#PAPER} unless weights trained
+ *                     with other constants say so, as Caffe's bvlc_alexnet does; unused by torchvision's network)
  * @param arch         which network: the paper's or torchvision's
  */
 public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order,
-                            Arch arch) {
+                            LrnParams lrn, Arch arch) {
     /** The two named networks. */
     public enum Arch {
         /** Krizhevsky et al. 2012: 96-256-384-384-256 channels, groups 2 on conv2/4/5, LRN after conv1 and conv2. */
@@ -91,6 +93,7 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
             throw new IllegalArgumentException("bad AlexNet geometry: input " + inputSize + ", conv1 pad " + conv1Pad
                     + ", width divisor " + widthDivisor + ", fc width " + fcWidth + ", classes " + classes + ", order " + order + ", arch " + arch);
         }
+        if (lrn == null) throw new IllegalArgumentException("LRN parameters are null");
         int first = arch == Arch.PAPER ? 96 : 64; // every later width is a multiple of conv1's
         if (first % (2 * widthDivisor) != 0) throw new IllegalArgumentException("width divisor " + widthDivisor + " must leave whole towers of every layer");
         if (arch == Arch.TORCHVISION) {
@@ -105,7 +108,24 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
 
     /** The paper network's geometry with the layer order {@code order} (the paper's definition). */
     public AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order) {
-        this(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, Arch.PAPER);
+        this(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, LrnParams.PAPER, Arch.PAPER);
+    }
+
+    /** The paper network with the LRN constants {@code lrn}. */
+    public AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order,
+                         LrnParams lrn) {
+        this(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn, Arch.PAPER);
+    }
+
+    /** Network {@code arch} with the paper's LRN constants. */
+    public AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int fcWidth, int classes, boolean lrnPerTower, Order order,
+                         Arch arch) {
+        this(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, LrnParams.PAPER, arch);
+    }
+
+    /** The same network with other LRN constants. */
+    public AlexNetLayers withLrn(LrnParams lrn) {
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn, arch);
     }
 
     /** pool5's spatial size: the same kernels, strides and pads in both networks. */
@@ -135,15 +155,15 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
 
     /** The same structure with every convolution's channels divided by {@code widthDivisor}, on a smaller input. */
     public AlexNetLayers scaled(int inputSize, int widthDivisor, int fcWidth, int classes) {
-        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, arch);
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn, arch);
     }
 
     public AlexNetLayers withOrder(Order order) {
-        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, arch);
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn, arch);
     }
 
     public AlexNetLayers withLrnPerTower(boolean lrnPerTower) {
-        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, arch);
+        return new AlexNetLayers(inputSize, conv1Pad, widthDivisor, fcWidth, classes, lrnPerTower, order, lrn, arch);
     }
 
     /** The whole network on one device: groups=2 where the paper's towers do not talk; ends with fc8's logits. */
@@ -186,7 +206,6 @@ public record AlexNetLayers(int inputSize, int conv1Pad, int widthDivisor, int f
         if (arch == Arch.TORCHVISION) return torchvisionLayers(split, tower, dropout);
         int d = widthDivisor, g = split == 1 ? 2 : 1; // inside one tower, the grouped layers are plain
         int c1 = 96 / d, c2 = 256 / d, c3 = 384 / d, c4 = 384 / d, c5 = 256 / d;
-        LrnParams lrn = LrnParams.PAPER;
         int lrnGroups = split == 1 && lrnPerTower ? 2 : 1;
         List<LayerSpec> l = new ArrayList<>();
         Conv conv1 = new Conv("conv1", 3, inputSize, inputSize, c1 / split, 11, 4, conv1Pad, 1, true);

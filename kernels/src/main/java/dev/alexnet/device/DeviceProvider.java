@@ -32,6 +32,27 @@ public interface DeviceProvider {
     Device create(int number, Options options);
 
     /**
+     * What this backend finds on this machine, for {@code bin/alexnet devices}: library versions, the CPU's
+     * or GPUs' features, or why it cannot run here. Loads the backend's libraries if needed; never throws
+     * for a missing library (that is an unavailable description).
+     */
+    default Description describe() { return Description.found(); }
+
+    /**
+     * @param available whether {@link #create} can be expected to work here
+     * @param details   one short line each, e.g. {@code oneDNN 3.13.0} or, when unavailable, the reason
+     */
+    record Description(boolean available, List<String> details) {
+        public Description {
+            details = List.copyOf(details);
+        }
+
+        public static Description found(String... details) { return new Description(true, List.of(details)); }
+
+        public static Description unavailable(String reason) { return new Description(false, List.of(reason)); }
+    }
+
+    /**
      * @param javaKernels which Java kernels {@code java:N} runs
      * @param tf32        whether a GPU may use TF32 tensor cores (FP32 strict otherwise)
      */

@@ -3,6 +3,7 @@ package dev.alexnet.model;
 import dev.alexnet.device.AlexNetLayers;
 import dev.alexnet.device.AlexNetLayers.Arch;
 import dev.alexnet.device.LayerSpec;
+import dev.alexnet.kernels.LrnParams;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +23,11 @@ import java.util.Map;
  *                    two-GPU network; false: across all channels (the single-column variant)
  * @param classes     fc8's outputs: 1000 for ImageNet, or as many as a training set has (taken from
  *                    fc8's shape when weights are loaded)
+ * @param lrn         the response normalisation's constants: the paper's unless weights say otherwise
+ *                    (Caffe's bvlc_alexnet: k=1, alpha/n); torchvision's network has no LRN
  * @param arch        the paper's network or torchvision's (for which {@code lrnPerTower} means nothing)
  */
-public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes, Arch arch) {
+public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes, LrnParams lrn, Arch arch) {
     public static final AlexNetSpec PAPER = new AlexNetSpec(227, true);
     /** torchvision's AlexNet at 224x224, 1000 classes. */
     public static final AlexNetSpec TORCHVISION = new AlexNetSpec(224, false, 1000, Arch.TORCHVISION);
@@ -51,23 +54,31 @@ public record AlexNetSpec(int inputSize, boolean lrnPerTower, int classes, Arch 
                     + " the identity (pool5 already 6x6); resize the images to 224x224" : ""));
         }
         if (classes < 2) throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + classes);
+        if (lrn == null) throw new IllegalArgumentException("LRN parameters are null");
     }
 
-    public AlexNetSpec(int inputSize, boolean lrnPerTower, int classes) { this(inputSize, lrnPerTower, classes, Arch.PAPER); }
+    public AlexNetSpec(int inputSize, boolean lrnPerTower, int classes, Arch arch) { this(inputSize, lrnPerTower, classes, LrnParams.PAPER, arch); }
+
+    public AlexNetSpec(int inputSize, boolean lrnPerTower, int classes, LrnParams lrn) { this(inputSize, lrnPerTower, classes, lrn, Arch.PAPER); }
+
+    public AlexNetSpec(int inputSize, boolean lrnPerTower, int classes) { this(inputSize, lrnPerTower, classes, LrnParams.PAPER, Arch.PAPER); }
 
     public AlexNetSpec(int inputSize, boolean lrnPerTower) { this(inputSize, lrnPerTower, CLASSES); }
 
-    public AlexNetSpec withClasses(int classes) { return new AlexNetSpec(inputSize, lrnPerTower, classes, arch); }
+    public AlexNetSpec withClasses(int classes) { return new AlexNetSpec(inputSize, lrnPerTower, classes, lrn, arch); }
+
+    /** The same network with other LRN constants (e.g. those Caffe's trained weights were trained with). */
+    public AlexNetSpec withLrn(LrnParams lrn) { return new AlexNetSpec(inputSize, lrnPerTower, classes, lrn, arch); }
 
     /** The same network and settings with {@code arch}'s layers. */
-    public AlexNetSpec withArch(Arch arch) { return new AlexNetSpec(inputSize, lrnPerTower, classes, arch); }
+    public AlexNetSpec withArch(Arch arch) { return new AlexNetSpec(inputSize, lrnPerTower, classes, lrn, arch); }
 
     /** 0 for the paper network at 227, else 2 (torchvision always pads conv1 by 2). */
     public int conv1Pad() { return arch == Arch.PAPER && inputSize == 227 ? 0 : 2; }
 
     /** The layer-list definition this network delegates to (shared by every module; see {@link AlexNetLayers}). */
     public AlexNetLayers definition() {
-        return arch == Arch.TORCHVISION ? AlexNetLayers.torchvision(inputSize, classes) : AlexNetLayers.paper(inputSize, lrnPerTower, classes);
+        return arch == Arch.TORCHVISION ? AlexNetLayers.torchvision(inputSize, classes) : AlexNetLayers.paper(inputSize, lrnPerTower, classes).withLrn(lrn);
     }
 
     /** The layers whose input this network's two towers gather from both. */

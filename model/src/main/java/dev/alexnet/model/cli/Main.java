@@ -14,6 +14,7 @@ import java.util.ServiceLoader;
 @Command(name = "alexnet", mixinStandardHelpOptions = true, version = "alexnet-jvm 0.1.0",
         description = "The 2012 AlexNet on the JVM: Vector API kernels, oneDNN and CUDA through FFM, two towers on two devices.",
         subcommands = {ForwardCommand.class, ClassifyCommand.class, ExportWeightsCommand.class, ExportOnnxCommand.class,
+                ImportCaffeCommand.class, DevicesCommand.class,
                 dev.alexnet.train.cli.TrainCommand.class, dev.alexnet.train.cli.EvaluateCommand.class})
 public final class Main {
     public static void main(String[] args) {

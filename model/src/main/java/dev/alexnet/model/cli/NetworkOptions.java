@@ -5,6 +5,7 @@ import dev.alexnet.device.JavaDevice;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.model.Devices;
+import dev.alexnet.model.LrnMetadata;
 import dev.alexnet.model.Network;
 import dev.alexnet.model.Networks;
 import picocli.CommandLine.Option;
@@ -37,17 +38,21 @@ public final class NetworkOptions {
     @Option(names = "--arch", defaultValue = "paper", description = "paper (the 2012 network) or torchvision (torchvision.models.alexnet; weights named features.0.weight ...) (default: ${DEFAULT-VALUE})")
     String arch;
 
-    @Option(names = "--lrn", defaultValue = "per-tower", description = "LRN window: per-tower (the paper's two-GPU net) or all (across all channels) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lrn", description = "LRN window: per-tower (the paper's two-GPU net) or all (across all channels) (default: what the weights' metadata says, else per-tower)")
     String lrn;
 
     AlexNetSpec spec() {
-        boolean perTower = switch (lrn) {
+        // weights converted from elsewhere (import-caffe) name the LRN they were trained with; --lrn still chooses the window
+        LrnMetadata trained = weights == null ? null : LrnMetadata.of(weights);
+        String window = lrn != null ? lrn : trained != null && !trained.perTower() ? "all" : "per-tower";
+        boolean perTower = switch (window) {
             case "per-tower", "tower" -> true;
             case "all", "all-channels" -> false;
             default -> throw new IllegalArgumentException("--lrn must be per-tower or all, got '" + lrn + "'");
         };
         Arch a = arch();
-        return new AlexNetSpec(inputSize != null ? inputSize : a == Arch.TORCHVISION ? 224 : 227, perTower, AlexNetSpec.CLASSES, a);
+        AlexNetSpec spec = new AlexNetSpec(inputSize != null ? inputSize : a == Arch.TORCHVISION ? 224 : 227, perTower, AlexNetSpec.CLASSES, a);
+        return trained == null ? spec : spec.withLrn(trained.params());
     }
 
     Arch arch() {

@@ -3,6 +3,7 @@ package dev.alexnet.model.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.alexnet.model.ClassNames;
 import dev.alexnet.model.Images;
+import dev.alexnet.model.caffe.MeanImage;
 import dev.alexnet.model.io.Safetensors;
 import dev.alexnet.model.io.WeightFileException;
 
@@ -18,15 +19,17 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 /**
  * What a weights file says about its classes: their names ({@code classes} in the metadata, a JSON list,
  * written by {@code train}) and how its inputs were prepared ({@code preprocess}: {@code imagenet}, or
- * {@code grey <mean> <std>} for a network trained on grey images such as Fashion-MNIST's). Without
+ * {@code grey <mean> <std>} for a network trained on grey images such as Fashion-MNIST's, or {@code caffe <h> <w>}
+ * with the mean image in {@code mean_image} for weights converted by {@code import-caffe}). Without
  * metadata: ImageNet's names for 1000 classes, {@code class <i>} otherwise, ImageNet preprocessing.
  */
-public record TrainedLabels(List<String> names, double greyMean, double greyStd) {
+public record TrainedLabels(List<String> names, double greyMean, double greyStd, MeanImage caffeMean) {
     public static final String CLASSES_KEY = "classes", PREPROCESS_KEY = "preprocess";
 
     public static TrainedLabels of(Path weights, int classes) {
         List<String> names = null;
         double mean = Double.NaN, std = Double.NaN;
+        MeanImage caffeMean = null;
         if (weights != null) {
             var meta = Safetensors.metadata(weights);
             if (meta.containsKey(CLASSES_KEY)) {
@@ -49,9 +52,11 @@ public record TrainedLabels(List<String> names, double greyMean, double greyStd)
                     throw new WeightFileException(weights + ": preprocess '" + pre + "' should read 'grey <mean> <std>'");
                 }
                 if (!(std > 0)) throw new WeightFileException(weights + ": preprocess '" + pre + "' has a non-positive standard deviation");
+            } else if (pre.startsWith(MeanImage.PREPROCESS)) {
+                caffeMean = MeanImage.decode(pre, meta.get(MeanImage.KEY), weights.toString());
             }
         }
-        return new TrainedLabels(names, mean, std);
+        return new TrainedLabels(names, mean, std, caffeMean);
     }
 
     String name(int c) {
@@ -61,6 +66,10 @@ public record TrainedLabels(List<String> names, double greyMean, double greyStd)
 
     /** Writes the network input [3,S,S] for {@code img} at float offset {@code off}. */
     void preprocess(BufferedImage img, int s, MemorySegment dst, long off) {
+        if (caffeMean != null) {
+            caffeMean.preprocess(img, s, dst, off);
+            return;
+        }
         if (Double.isNaN(greyMean)) {
             Images.preprocess(img, s, dst, off);
             return;
