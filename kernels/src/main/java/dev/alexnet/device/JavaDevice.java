@@ -99,7 +99,10 @@ public final class JavaDevice implements Device {
     public Options options() { return options; }
 
     @Override
-    public String name() { return (kernels == Kernels.REFERENCE ? "ref:" : "java:") + threads; }
+    public String name() {
+        if (kernels == Kernels.REFERENCE) return "ref:" + threads;
+        return "java:" + threads + (options.conv3x3() == ConvAlgorithm.AUTO ? "" : "/" + options.conv3x3().name().toLowerCase(java.util.Locale.ROOT));
+    }
 
     @Override
     public synchronized Program compile(List<Layer> layers, int batch) {

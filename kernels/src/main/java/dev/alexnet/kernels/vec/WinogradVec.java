@@ -4,14 +4,18 @@ import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.ConvShape;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static dev.alexnet.kernels.vec.GemmTiles.L;
-import static dev.alexnet.kernels.vec.GemmTiles.NO;
-import static dev.alexnet.kernels.vec.GemmTiles.S;
+import static dev.alexnet.kernels.vec.ConvTiles.ALL;
+import static dev.alexnet.kernels.vec.ConvTiles.F;
+import static dev.alexnet.kernels.vec.ConvTiles.L;
+import static dev.alexnet.kernels.vec.ConvTiles.LOW62;
+import static dev.alexnet.kernels.vec.ConvTiles.NO;
+import static dev.alexnet.kernels.vec.ConvTiles.S;
+import static dev.alexnet.kernels.vec.ConvTiles.VB;
+import static dev.alexnet.kernels.vec.ConvTiles.address;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
@@ -58,15 +62,17 @@ public final class WinogradVec {
     private final ConvShape s;
     private final Nhwc inL, outL;
     private final float lo;
+    /** Tile rows and vectors of output channels per GEMM micro-kernel call. */
+    static final int MR = 6, NV = 4, NR = NV * 16;
+
     private final int tilesH, tilesW, tilesPerImage, tiles, chunk;
+    private final int rows;            // rows of a chunk's V and M: chunk rounded up to whole micro-kernel tiles
     private final int ldV, ldM;        // floats per tile row of V (C padded to L) and of M (room for whole panels)
-    private final int nv;              // vectors per GEMM panel
     private final long panelStride;    // floats per packed panel (cg steps of nv * L)
     private final long groupStride;    // floats of packed U per (xi, group)
     private final MemorySegment u;     // packed U: [xi][g][panel][c][nv*L]
     private final MemorySegment bias;  // [ldM], zeros beyond K
-    private final MemorySegment[] vScratch, mScratch;
-    private final Gemm.Workspace[] ws;
+    private final MemorySegment[] vScratch, mScratch, stage; // per member: V, M, a staging tile (input or output)
 
     /**
      * @param s       a 3x3, stride 1, pad 1 convolution (see {@link #supports}), batch included
@@ -101,12 +107,13 @@ public final class WinogradVec {
         this.tiles = s.n() * tilesPerImage;
         this.chunk = Math.min(chunk, tiles);
         int G = s.groups(), cg = s.cg(), kg = s.kg(), K = s.k();
-        this.nv = Gemm.bestVectors(kg);
-        int panels = Gemm.panels(kg, nv);
+        if (L != 16) throw new IllegalStateException("WinogradVec's micro-kernel is written for 16-float vectors, not " + L);
+        this.rows = roundUp(this.chunk, MR);
+        int panels = (kg + NR - 1) / NR;
         this.ldV = roundUp(s.c(), L);
-        // Gemm writes whole panels: group g's last panel spills into group g+1's columns (written after it) or past K
-        this.ldM = roundUp(Math.max(K, (G - 1) * kg + panels * nv * L), L);
-        this.panelStride = (long) cg * nv * L;
+        // whole panels are written: group g's last panel spills into group g+1's columns (written after it) or past K
+        this.ldM = roundUp(Math.max(K, (G - 1) * kg + panels * NR), L);
+        this.panelStride = (long) cg * NR;
         this.groupStride = panels * panelStride;
         this.u = arena.allocate(XI * G * groupStride * Float.BYTES, 64);
         packWeights(weight);
@@ -114,11 +121,11 @@ public final class WinogradVec {
         if (bias != null) MemorySegment.copy(bias, 0, this.bias, 0, (long) K * Float.BYTES);
         this.vScratch = new MemorySegment[members];
         this.mScratch = new MemorySegment[members];
-        this.ws = new Gemm.Workspace[members];
+        this.stage = new MemorySegment[members];
         for (int i = 0; i < members; i++) {
-            vScratch[i] = arena.allocate((long) XI * this.chunk * ldV * Float.BYTES, 64);
-            mScratch[i] = arena.allocate((long) XI * this.chunk * ldM * Float.BYTES, 64);
-            ws[i] = new Gemm.Workspace(arena);
+            vScratch[i] = arena.allocate((long) XI * rows * ldV * Float.BYTES, 64);
+            mScratch[i] = arena.allocate((long) XI * rows * ldM * Float.BYTES, 64);
+            stage[i] = arena.allocate((long) XI * Math.max(ldV, ldM) * Float.BYTES, 64);
         }
     }
 
@@ -159,7 +166,7 @@ public final class WinogradVec {
                     }
                 }
                 for (int xi = 0; xi < XI; xi++) {
-                    Gemm.packB(plain, (long) xi * cg * kg, kg, 1, 0, cg, 0, kg, nv, u, (xi * (long) G + gr) * groupStride, panelStride);
+                    Gemm.packB(plain, (long) xi * cg * kg, kg, 1, 0, cg, 0, kg, NV, u, (xi * (long) G + gr) * groupStride, panelStride);
                 }
             }
         }
@@ -171,114 +178,189 @@ public final class WinogradVec {
         Checks.floats(in, s.n() * inL.imageFloats(), "conv input");
         Checks.floats(out, s.n() * outL.imageFloats(), "conv output");
         int t0 = ThreadTeam.from(tiles, member, members), t1 = ThreadTeam.from(tiles, member + 1, members);
-        MemorySegment v = vScratch[member], m = mScratch[member];
+        MemorySegment v = vScratch[member], m = mScratch[member], st = stage[member];
+        long vb = address(v, 0, v.byteSize()) & LOW62, mb = address(m, 0, m.byteSize()) & LOW62;
+        long sb = address(st, 0, st.byteSize()) & LOW62, bb = address(bias, 0, bias.byteSize()) & LOW62;
         for (int c0 = t0; c0 < t1; c0 += chunk) {
             int nt = Math.min(chunk, t1 - c0);
-            for (int t = 0; t < nt; t++) inputTile(in, c0 + t, v, (long) t * ldV * 4);
-            gemms(nt, v, m, ws[member]);
-            for (int t = 0; t < nt; t++) outputTile(out, c0 + t, m, (long) t * ldM * 4);
+            for (int t = 0; t < nt; t++) inputTile(in, c0 + t, vb + (long) t * ldV * 4, st, sb);
+            gemms(nt, v, m);
+            for (int t = 0; t < nt; t++) outputTile(out, c0 + t, mb + (long) t * ldM * 4, bb, st, sb);
         }
     }
 
-    /** The 16 x G products of one chunk of {@code nt} tiles. */
-    private void gemms(int nt, MemorySegment v, MemorySegment m, Gemm.Workspace w) {
-        int G = s.groups(), cg = s.cg(), kg = s.kg();
+    /**
+     * The 16 x G products of one chunk of {@code nt} tiles, {@value #MR} rows by {@value #NR} output channels
+     * at a time (the last row tile may run past nt into rows whose results nobody reads).
+     */
+    private void gemms(int nt, MemorySegment v, MemorySegment m) {
+        int G = s.groups(), cg = s.cg(), kg = s.kg(), panels = (kg + NR - 1) / NR, rowTiles = (nt + MR - 1) / MR;
+        long vb = address(v, 0, v.byteSize()) & LOW62, mb = address(m, 0, m.byteSize()) & LOW62, ub = address(u, 0, u.byteSize()) & LOW62;
+        long vs = (long) ldV * 4, ms = (long) ldM * 4;
         for (int xi = 0; xi < XI; xi++) {
             for (int gr = 0; gr < G; gr++) {
-                Gemm.packed(nt, kg, cg, v, (long) xi * chunk * ldV + gr * cg, ldV, u, (xi * (long) G + gr) * groupStride, panelStride, nv,
-                        m, (long) xi * chunk * ldM + gr * kg, ldM, false, true, w);
+                long va = vb + ((long) xi * rows * ldV + gr * cg) * 4, ma = mb + ((long) xi * rows * ldM + gr * kg) * 4;
+                long ua = ub + (xi * (long) G + gr) * groupStride * 4;
+                for (int jp = 0; jp < panels; jp++) {
+                    long up = ua + jp * panelStride * 4, mp = ma + jp * (long) NR * 4;
+                    for (int rt = 0; rt < rowTiles; rt++) k6x4(va + rt * MR * vs, vs, cg, up, mp + rt * MR * ms, ms);
+                }
             }
         }
     }
 
-    /** V = B^T d B for global tile {@code t}, every channel, into V at byte offset {@code vo} (per xi: chunk * ldV floats apart). */
-    private void inputTile(MemorySegment in, int t, MemorySegment v, long vo) {
+    /**
+     * M[r][0..64) = sum_c V[r][c] U[c][0..64) for 6 rows: 24 accumulators, 4 panel vectors and a broadcast
+     * in the 32 registers; one FMA chain per output over c in order, so the sum does not depend on how the
+     * tiles were split. Absolute addresses through {@link ConvTiles#ALL}, checked by the caller: no access
+     * check is left for the JDK's shared profiles to decide about (ConvTiles says why that matters).
+     */
+    private static void k6x4(long va, long vs, int kc, long ua, long ma, long ms) {
+        long a0 = va, a1 = va + vs, a2 = va + 2 * vs, a3 = va + 3 * vs, a4 = va + 4 * vs, a5 = va + 5 * vs;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        for (int j = 0; j < kc; j++) {
+            long xj = j * 4L, wj = ua + j * (4 * VB);
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + VB, NO);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01); c02 = w2.fma(v0, c02); c03 = w3.fma(v0, c03);
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11); c12 = w2.fma(v1, c12); c13 = w3.fma(v1, c13);
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21); c22 = w2.fma(v2, c22); c23 = w3.fma(v2, c23);
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31); c32 = w2.fma(v3, c32); c33 = w3.fma(v3, c33);
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
+            c40 = w0.fma(v4, c40); c41 = w1.fma(v4, c41); c42 = w2.fma(v4, c42); c43 = w3.fma(v4, c43);
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
+            c50 = w0.fma(v5, c50); c51 = w1.fma(v5, c51); c52 = w2.fma(v5, c52); c53 = w3.fma(v5, c53);
+        }
+        long m1 = ma + ms, m2 = m1 + ms, m3 = m2 + ms, m4 = m3 + ms, m5 = m4 + ms;
+        c00.intoMemorySegment(ALL, ma, NO); c01.intoMemorySegment(ALL, ma + VB, NO); c02.intoMemorySegment(ALL, ma + 2 * VB, NO); c03.intoMemorySegment(ALL, ma + 3 * VB, NO);
+        c10.intoMemorySegment(ALL, m1, NO); c11.intoMemorySegment(ALL, m1 + VB, NO); c12.intoMemorySegment(ALL, m1 + 2 * VB, NO); c13.intoMemorySegment(ALL, m1 + 3 * VB, NO);
+        c20.intoMemorySegment(ALL, m2, NO); c21.intoMemorySegment(ALL, m2 + VB, NO); c22.intoMemorySegment(ALL, m2 + 2 * VB, NO); c23.intoMemorySegment(ALL, m2 + 3 * VB, NO);
+        c30.intoMemorySegment(ALL, m3, NO); c31.intoMemorySegment(ALL, m3 + VB, NO); c32.intoMemorySegment(ALL, m3 + 2 * VB, NO); c33.intoMemorySegment(ALL, m3 + 3 * VB, NO);
+        c40.intoMemorySegment(ALL, m4, NO); c41.intoMemorySegment(ALL, m4 + VB, NO); c42.intoMemorySegment(ALL, m4 + 2 * VB, NO); c43.intoMemorySegment(ALL, m4 + 3 * VB, NO);
+        c50.intoMemorySegment(ALL, m5, NO); c51.intoMemorySegment(ALL, m5 + VB, NO); c52.intoMemorySegment(ALL, m5 + 2 * VB, NO); c53.intoMemorySegment(ALL, m5 + 3 * VB, NO);
+    }
+
+    /**
+     * V = B^T d B for global tile {@code t}, every channel, into V at absolute address {@code va} (per xi: rows * ldV
+     * floats apart). A tile inside the padded input with whole channel vectors is read in place; any other
+     * goes through the member's staging tile ([4][4][ldV] at {@code sa}, zeros where the padded input ends and beyond C).
+     */
+    private void inputTile(MemorySegment in, int t, long va, MemorySegment stage, long sa) {
         int n = t / tilesPerImage, r = t - n * tilesPerImage, ty = r / tilesW, tx = r - ty * tilesW;
         int y0 = ty * M, x0 = tx * M; // in conv-padded coordinates (pad 1)
         int rv = Math.min(A, s.h() + 2 - y0), cv = Math.min(A, s.w() + 2 - x0);
         int C = s.c();
         long pixB = (long) C * 4, rowB = (long) inL.wp() * C * 4;
         long o = ((long) n * inL.imageFloats() + ((long) (inL.padH() - 1 + y0) * inL.wp() + inL.padW() - 1 + x0) * C) * 4;
-        long xiB = (long) chunk * ldV * 4;
-        int full = C / L * L;
-        for (int c = 0; c < full; c += L) {
-            inputVec(in, o + c * 4L, rowB, pixB, rv, cv, S.maskAll(true), v, vo + c * 4L, xiB);
+        long xiB = (long) rows * ldV * 4, ia;
+        if (rv < A || cv < A || C != ldV) {
+            long sp = (long) ldV * 4;
+            stage.fill((byte) 0);
+            for (int i = 0; i < rv; i++) {
+                for (int j = 0; j < cv; j++) MemorySegment.copy(in, o + i * rowB + j * pixB, stage, (i * A + j) * sp, pixB);
+            }
+            ia = sa;
+            pixB = sp;
+            rowB = A * sp;
+        } else {
+            ia = address(in, o, 3 * rowB + 4 * pixB) & LOW62;
         }
-        if (full < C) inputVec(in, o + full * 4L, rowB, pixB, rv, cv, S.indexInRange(0, C - full), v, vo + full * 4L, xiB);
-    }
-
-    /** One input element vector: zero outside the padded input (row >= rv or column >= cv). */
-    private static FloatVector ld(MemorySegment in, long o, boolean ok, VectorMask<Float> mk) {
-        return ok ? FloatVector.fromMemorySegment(S, in, o, NO, mk) : FloatVector.zero(S);
+        for (int c = 0; c < ldV; c += L) inputVec(ia + c * 4L, rowB, pixB, va + c * 4L, xiB);
     }
 
     /**
      * B^T d B for L channels: B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]; rows first,
-     * then columns; element (i, j) goes to xi = 4i + j.
+     * then columns; element (i, j) goes to xi = 4i + j. Written out in one method: a helper returning a
+     * vector that C2 compiled on its own first would not inline, and every vector would be boxed.
      */
-    private static void inputVec(MemorySegment in, long o, long rowB, long pixB, int rv, int cv, VectorMask<Float> mk,
-                                 MemorySegment v, long vo, long xiB) {
-        long o1 = o + rowB, o2 = o1 + rowB, o3 = o2 + rowB;
-        boolean c1 = cv > 1, c2 = cv > 2, c3 = cv > 3;
-        boolean r1 = rv > 1, r2 = rv > 2, r3 = rv > 3;
-        FloatVector d00 = ld(in, o, true, mk), d01 = ld(in, o + pixB, c1, mk), d02 = ld(in, o + 2 * pixB, c2, mk), d03 = ld(in, o + 3 * pixB, c3, mk);
-        FloatVector d10 = ld(in, o1, r1, mk), d11 = ld(in, o1 + pixB, r1 && c1, mk), d12 = ld(in, o1 + 2 * pixB, r1 && c2, mk), d13 = ld(in, o1 + 3 * pixB, r1 && c3, mk);
-        FloatVector d20 = ld(in, o2, r2, mk), d21 = ld(in, o2 + pixB, r2 && c1, mk), d22 = ld(in, o2 + 2 * pixB, r2 && c2, mk), d23 = ld(in, o2 + 3 * pixB, r2 && c3, mk);
-        FloatVector d30 = ld(in, o3, r3, mk), d31 = ld(in, o3 + pixB, r3 && c1, mk), d32 = ld(in, o3 + 2 * pixB, r3 && c2, mk), d33 = ld(in, o3 + 3 * pixB, r3 && c3, mk);
+    private static void inputVec(long o, long rowB, long pixB, long vo, long xiB) {
+        long o1 = o + rowB, o2 = o1 + rowB, o3 = o2 + rowB, p2 = 2 * pixB, p3 = 3 * pixB;
+        FloatVector d00 = FloatVector.fromMemorySegment(S, ALL, o, NO), d01 = FloatVector.fromMemorySegment(S, ALL, o + pixB, NO);
+        FloatVector d02 = FloatVector.fromMemorySegment(S, ALL, o + p2, NO), d03 = FloatVector.fromMemorySegment(S, ALL, o + p3, NO);
+        FloatVector d10 = FloatVector.fromMemorySegment(S, ALL, o1, NO), d11 = FloatVector.fromMemorySegment(S, ALL, o1 + pixB, NO);
+        FloatVector d12 = FloatVector.fromMemorySegment(S, ALL, o1 + p2, NO), d13 = FloatVector.fromMemorySegment(S, ALL, o1 + p3, NO);
+        FloatVector d20 = FloatVector.fromMemorySegment(S, ALL, o2, NO), d21 = FloatVector.fromMemorySegment(S, ALL, o2 + pixB, NO);
+        FloatVector d22 = FloatVector.fromMemorySegment(S, ALL, o2 + p2, NO), d23 = FloatVector.fromMemorySegment(S, ALL, o2 + p3, NO);
+        FloatVector d30 = FloatVector.fromMemorySegment(S, ALL, o3, NO), d31 = FloatVector.fromMemorySegment(S, ALL, o3 + pixB, NO);
+        FloatVector d32 = FloatVector.fromMemorySegment(S, ALL, o3 + p2, NO), d33 = FloatVector.fromMemorySegment(S, ALL, o3 + p3, NO);
         // t = B^T d
         FloatVector t00 = d00.sub(d20), t01 = d01.sub(d21), t02 = d02.sub(d22), t03 = d03.sub(d23);
         FloatVector t10 = d10.add(d20), t11 = d11.add(d21), t12 = d12.add(d22), t13 = d13.add(d23);
         FloatVector t20 = d20.sub(d10), t21 = d21.sub(d11), t22 = d22.sub(d12), t23 = d23.sub(d13);
         FloatVector t30 = d10.sub(d30), t31 = d11.sub(d31), t32 = d12.sub(d32), t33 = d13.sub(d33);
         // V = t B
-        row(v, vo, xiB, t00, t01, t02, t03);
-        row(v, vo + 4 * xiB, xiB, t10, t11, t12, t13);
-        row(v, vo + 8 * xiB, xiB, t20, t21, t22, t23);
-        row(v, vo + 12 * xiB, xiB, t30, t31, t32, t33);
+        long x1 = xiB, x2 = 2 * xiB, x3 = 3 * xiB, v1 = vo + 4 * xiB, v2 = vo + 8 * xiB, v3 = vo + 12 * xiB;
+        t00.sub(t02).intoMemorySegment(ALL, vo, NO);
+        t01.add(t02).intoMemorySegment(ALL, vo + x1, NO);
+        t02.sub(t01).intoMemorySegment(ALL, vo + x2, NO);
+        t01.sub(t03).intoMemorySegment(ALL, vo + x3, NO);
+        t10.sub(t12).intoMemorySegment(ALL, v1, NO);
+        t11.add(t12).intoMemorySegment(ALL, v1 + x1, NO);
+        t12.sub(t11).intoMemorySegment(ALL, v1 + x2, NO);
+        t11.sub(t13).intoMemorySegment(ALL, v1 + x3, NO);
+        t20.sub(t22).intoMemorySegment(ALL, v2, NO);
+        t21.add(t22).intoMemorySegment(ALL, v2 + x1, NO);
+        t22.sub(t21).intoMemorySegment(ALL, v2 + x2, NO);
+        t21.sub(t23).intoMemorySegment(ALL, v2 + x3, NO);
+        t30.sub(t32).intoMemorySegment(ALL, v3, NO);
+        t31.add(t32).intoMemorySegment(ALL, v3 + x1, NO);
+        t32.sub(t31).intoMemorySegment(ALL, v3 + x2, NO);
+        t31.sub(t33).intoMemorySegment(ALL, v3 + x3, NO);
     }
 
-    private static void row(MemorySegment v, long o, long xiB, FloatVector a, FloatVector b, FloatVector c, FloatVector d) {
-        a.sub(c).intoMemorySegment(v, o, NO);
-        b.add(c).intoMemorySegment(v, o + xiB, NO);
-        c.sub(b).intoMemorySegment(v, o + 2 * xiB, NO);
-        b.sub(d).intoMemorySegment(v, o + 3 * xiB, NO);
-    }
-
-    /** Y = A^T M A + bias (then ReLU) for global tile {@code t}, every output channel, from M at byte offset {@code mo}. */
-    private void outputTile(MemorySegment out, int t, MemorySegment m, long mo) {
+    /**
+     * Y = A^T M A + bias (then ReLU) for global tile {@code t}, every output channel, from M at absolute
+     * address {@code ma}. With K a multiple of L the vectors go straight to the output (the tile's rows and
+     * columns past the map skipped); otherwise through the member's staging tile ([2][2][ldM] at {@code sa}) and copied.
+     */
+    private void outputTile(MemorySegment out, int t, long ma, long ba, MemorySegment stage, long sa) {
         int n = t / tilesPerImage, r = t - n * tilesPerImage, ty = r / tilesW, tx = r - ty * tilesW;
         int y0 = ty * M, x0 = tx * M;
-        boolean r1 = y0 + 1 < s.p(), c1 = x0 + 1 < s.q();
+        int rv = Math.min(M, s.p() - y0), cv = Math.min(M, s.q() - x0);
         int K = s.k();
         long pixB = (long) K * 4, rowB = (long) outL.wp() * K * 4;
         long o = ((long) n * outL.imageFloats() + outL.offset(y0, x0)) * 4;
-        long xiB = (long) chunk * ldM * 4;
-        int full = K / L * L;
-        for (int k = 0; k < full; k += L) outputVec(out, o + k * 4L, rowB, pixB, r1, c1, S.maskAll(true), m, mo + k * 4L, xiB, bias, k * 4L, lo);
-        if (full < K) outputVec(out, o + full * 4L, rowB, pixB, r1, c1, S.indexInRange(0, K - full), m, mo + full * 4L, xiB, bias, full * 4L, lo);
-    }
-
-    /** A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]: rows first, then columns, then bias and the ReLU floor {@code lo}. */
-    private static void outputVec(MemorySegment out, long o, long rowB, long pixB, boolean r1, boolean c1, VectorMask<Float> mk,
-                                  MemorySegment m, long mo, long xiB, MemorySegment bias, long bo, float lo) {
-        FloatVector m00 = mv(m, mo, 0, xiB), m01 = mv(m, mo, 1, xiB), m02 = mv(m, mo, 2, xiB), m03 = mv(m, mo, 3, xiB);
-        FloatVector m10 = mv(m, mo, 4, xiB), m11 = mv(m, mo, 5, xiB), m12 = mv(m, mo, 6, xiB), m13 = mv(m, mo, 7, xiB);
-        FloatVector m20 = mv(m, mo, 8, xiB), m21 = mv(m, mo, 9, xiB), m22 = mv(m, mo, 10, xiB), m23 = mv(m, mo, 11, xiB);
-        FloatVector m30 = mv(m, mo, 12, xiB), m31 = mv(m, mo, 13, xiB), m32 = mv(m, mo, 14, xiB), m33 = mv(m, mo, 15, xiB);
-        FloatVector s00 = m00.add(m10).add(m20), s01 = m01.add(m11).add(m21), s02 = m02.add(m12).add(m22), s03 = m03.add(m13).add(m23);
-        FloatVector s10 = m10.sub(m20).sub(m30), s11 = m11.sub(m21).sub(m31), s12 = m12.sub(m22).sub(m32), s13 = m13.sub(m23).sub(m33);
-        FloatVector b = FloatVector.fromMemorySegment(S, bias, bo, NO);
-        FloatVector y00 = s00.add(s01).add(s02).add(b).max(lo), y01 = s01.sub(s02).sub(s03).add(b).max(lo);
-        FloatVector y10 = s10.add(s11).add(s12).add(b).max(lo), y11 = s11.sub(s12).sub(s13).add(b).max(lo);
-        y00.intoMemorySegment(out, o, NO, mk);
-        if (c1) y01.intoMemorySegment(out, o + pixB, NO, mk);
-        if (r1) {
-            y10.intoMemorySegment(out, o + rowB, NO, mk);
-            if (c1) y11.intoMemorySegment(out, o + rowB + pixB, NO, mk);
+        long xiB = (long) rows * ldM * 4;
+        if (K % L == 0) {
+            boolean r1 = rv > 1, c1 = cv > 1;
+            long oa = address(out, o, (r1 ? rowB : 0) + (c1 ? pixB : 0) + pixB) & LOW62;
+            for (int k = 0; k < K; k += L) outputVec(oa + k * 4L, rowB, pixB, r1, c1, ma + k * 4L, xiB, ba + k * 4L, lo);
+        } else {
+            long dp = (long) ldM * 4, dr = 2 * dp;
+            for (int k = 0; k < K; k += L) outputVec(sa + k * 4L, dr, dp, true, true, ma + k * 4L, xiB, ba + k * 4L, lo);
+            for (int i = 0; i < rv; i++) {
+                for (int j = 0; j < cv; j++) MemorySegment.copy(stage, i * dr + j * dp, out, o + i * rowB + j * pixB, pixB);
+            }
         }
     }
 
-    private static FloatVector mv(MemorySegment m, long mo, int xi, long xiB) {
-        return FloatVector.fromMemorySegment(S, m, mo + xi * xiB, NO);
+    /** A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]: rows first, then columns, then bias and the ReLU floor {@code lo}. */
+    private static void outputVec(long o, long rowB, long pixB, boolean r1, boolean c1, long mo, long xiB, long bo, float lo) {
+        long x1 = xiB, x2 = 2 * xiB, x3 = 3 * xiB, m1 = mo + 4 * xiB, m2 = mo + 8 * xiB, m3 = mo + 12 * xiB;
+        FloatVector m00 = FloatVector.fromMemorySegment(S, ALL, mo, NO), m01 = FloatVector.fromMemorySegment(S, ALL, mo + x1, NO);
+        FloatVector m02 = FloatVector.fromMemorySegment(S, ALL, mo + x2, NO), m03 = FloatVector.fromMemorySegment(S, ALL, mo + x3, NO);
+        FloatVector m10 = FloatVector.fromMemorySegment(S, ALL, m1, NO), m11 = FloatVector.fromMemorySegment(S, ALL, m1 + x1, NO);
+        FloatVector m12 = FloatVector.fromMemorySegment(S, ALL, m1 + x2, NO), m13 = FloatVector.fromMemorySegment(S, ALL, m1 + x3, NO);
+        FloatVector m20 = FloatVector.fromMemorySegment(S, ALL, m2, NO), m21 = FloatVector.fromMemorySegment(S, ALL, m2 + x1, NO);
+        FloatVector m22 = FloatVector.fromMemorySegment(S, ALL, m2 + x2, NO), m23 = FloatVector.fromMemorySegment(S, ALL, m2 + x3, NO);
+        FloatVector m30 = FloatVector.fromMemorySegment(S, ALL, m3, NO), m31 = FloatVector.fromMemorySegment(S, ALL, m3 + x1, NO);
+        FloatVector m32 = FloatVector.fromMemorySegment(S, ALL, m3 + x2, NO), m33 = FloatVector.fromMemorySegment(S, ALL, m3 + x3, NO);
+        FloatVector s00 = m00.add(m10).add(m20), s01 = m01.add(m11).add(m21), s02 = m02.add(m12).add(m22), s03 = m03.add(m13).add(m23);
+        FloatVector s10 = m10.sub(m20).sub(m30), s11 = m11.sub(m21).sub(m31), s12 = m12.sub(m22).sub(m32), s13 = m13.sub(m23).sub(m33);
+        FloatVector b = FloatVector.fromMemorySegment(S, ALL, bo, NO);
+        s00.add(s01).add(s02).add(b).max(lo).intoMemorySegment(ALL, o, NO);
+        if (c1) s01.sub(s02).sub(s03).add(b).max(lo).intoMemorySegment(ALL, o + pixB, NO);
+        if (r1) {
+            s10.add(s11).add(s12).add(b).max(lo).intoMemorySegment(ALL, o + rowB, NO);
+            if (c1) s11.sub(s12).sub(s13).add(b).max(lo).intoMemorySegment(ALL, o + rowB + pixB, NO);
+        }
     }
 }
