@@ -64,6 +64,13 @@ public final class WinogradVec {
     private final float lo;
     /** Tile rows and vectors of output channels per GEMM micro-kernel call. */
     static final int MR = 6, NV = 4, NR = NV * 16;
+    /**
+     * Most reduction steps per block: a panel's block (128 steps x 64 floats, 32 KiB) stays in L1 while every
+     * row tile of the chunk passes; partial sums go through M between blocks (same bits: float either way).
+     */
+    static final int KCB = Integer.getInteger("alexnet.winograd.kc", 128);
+    /** Source of the first block's accumulators: four vectors of zeros, read with row stride 0. */
+    private static final MemorySegment ZEROS = Arena.global().allocate(4 * VB, 64);
 
     private final int tilesH, tilesW, tilesPerImage, tiles, chunk;
     private final int rows;            // rows of a chunk's V and M: chunk rounded up to whole micro-kernel tiles
@@ -196,30 +203,42 @@ public final class WinogradVec {
     private void gemms(int nt, MemorySegment v, MemorySegment m) {
         int G = s.groups(), cg = s.cg(), kg = s.kg(), panels = (kg + NR - 1) / NR, rowTiles = (nt + MR - 1) / MR;
         long vb = address(v, 0, v.byteSize()) & LOW62, mb = address(m, 0, m.byteSize()) & LOW62, ub = address(u, 0, u.byteSize()) & LOW62;
-        long vs = (long) ldV * 4, ms = (long) ldM * 4;
+        long vs = (long) ldV * 4, ms = (long) ldM * 4, zb = address(ZEROS, 0, ZEROS.byteSize()) & LOW62;
+        int blocks = (cg + KCB - 1) / KCB, kcb = (cg + blocks - 1) / blocks;
         for (int xi = 0; xi < XI; xi++) {
             for (int gr = 0; gr < G; gr++) {
                 long va = vb + ((long) xi * rows * ldV + gr * cg) * 4, ma = mb + ((long) xi * rows * ldM + gr * kg) * 4;
                 long ua = ub + (xi * (long) G + gr) * groupStride * 4;
                 for (int jp = 0; jp < panels; jp++) {
                     long up = ua + jp * panelStride * 4, mp = ma + jp * (long) NR * 4;
-                    for (int rt = 0; rt < rowTiles; rt++) k6x4(va + rt * MR * vs, vs, cg, up, mp + rt * MR * ms, ms);
+                    for (int k0 = 0; k0 < cg; k0 += kcb) {
+                        int kc = Math.min(kcb, cg - k0);
+                        long vk = va + k0 * 4L, uk = up + k0 * (4 * VB);
+                        for (int rt = 0; rt < rowTiles; rt++) {
+                            long mt = mp + rt * MR * ms;
+                            k6x4(vk + rt * MR * vs, vs, kc, uk, k0 == 0 ? zb : mt, k0 == 0 ? 0 : ms, mt, ms);
+                        }
+                    }
                 }
             }
         }
     }
 
     /**
-     * M[r][0..64) = sum_c V[r][c] U[c][0..64) for 6 rows: 24 accumulators, 4 panel vectors and a broadcast
+     * M[r][0..64) = (partial sums at sa, row stride ss) + sum_c V[r][c] U[c][0..64) for 6 rows: 24 accumulators, 4 panel vectors and a broadcast
      * in the 32 registers; one FMA chain per output over c in order, so the sum does not depend on how the
      * tiles were split. Absolute addresses through {@link ConvTiles#ALL}, checked by the caller: no access
      * check is left for the JDK's shared profiles to decide about (ConvTiles says why that matters).
      */
-    private static void k6x4(long va, long vs, int kc, long ua, long ma, long ms) {
+    private static void k6x4(long va, long vs, int kc, long ua, long sa, long ss, long ma, long ms) {
         long a0 = va, a1 = va + vs, a2 = va + 2 * vs, a3 = va + 3 * vs, a4 = va + 4 * vs, a5 = va + 5 * vs;
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        long s1 = sa + ss, s2 = s1 + ss, s3 = s2 + ss, s4 = s3 + ss, s5 = s4 + ss;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, ALL, sa, NO), c01 = FloatVector.fromMemorySegment(S, ALL, sa + VB, NO), c02 = FloatVector.fromMemorySegment(S, ALL, sa + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, ALL, sa + 3 * VB, NO);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, ALL, s1, NO), c11 = FloatVector.fromMemorySegment(S, ALL, s1 + VB, NO), c12 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c13 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, ALL, s2, NO), c21 = FloatVector.fromMemorySegment(S, ALL, s2 + VB, NO), c22 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c23 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, ALL, s3, NO), c31 = FloatVector.fromMemorySegment(S, ALL, s3 + VB, NO), c32 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c33 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO);
+        FloatVector c40 = FloatVector.fromMemorySegment(S, ALL, s4, NO), c41 = FloatVector.fromMemorySegment(S, ALL, s4 + VB, NO), c42 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO), c43 = FloatVector.fromMemorySegment(S, ALL, s4 + 3 * VB, NO);
+        FloatVector c50 = FloatVector.fromMemorySegment(S, ALL, s5, NO), c51 = FloatVector.fromMemorySegment(S, ALL, s5 + VB, NO), c52 = FloatVector.fromMemorySegment(S, ALL, s5 + 2 * VB, NO), c53 = FloatVector.fromMemorySegment(S, ALL, s5 + 3 * VB, NO);
         for (int j = 0; j < kc; j++) {
             long xj = j * 4L, wj = ua + j * (4 * VB);
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj, NO);
