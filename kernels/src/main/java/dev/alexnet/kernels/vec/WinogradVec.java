@@ -25,15 +25,19 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * <p>Each 2x2 block of outputs (a tile) is {@code A^T [ (G g G^T) .* (B^T d B) ] A} of the tile's 4x4 input
  * window d: 16 multiplications per input channel instead of 36 (2.25x fewer; 1.94x on 13x13 maps, whose
  * 7x7 tiles cover 14x14 outputs). Per transform position xi (16 of them) the products summed over input
- * channels are a GEMM: M_xi[tile][k] = sum_c V_xi[tile][c] U_xi[c][k], run by {@link Gemm#packed} on the
- * weights' transforms U, made and packed into panels once, here in the constructor.
+ * channels are a GEMM: M_xi[tile][k] = sum_c V_xi[tile][c] U_xi[c][k], on the weights' transforms U, made
+ * and packed into panels of 64 output channels ({@link Gemm#packB}) once, here in the constructor. The
+ * GEMM's micro-kernel is this class's own (6 tiles x 64 channels, reading through absolute addresses like
+ * ConvTiles): {@link Gemm}'s tiles take their operands as segments, whose per-access checks C2 compiles
+ * from the JDK's shared profiles, and ran 3-4x slower inside {@code compare} than alone.
  *
  * <p>Work: the batch's tiles (image, tile row, tile column) are split into contiguous ranges, one per
  * team member, and each member takes its range in chunks of {@code chunk} tiles: input transform of the
  * chunk (all channels, vectorised over channels) into its V scratch [16][chunk][C], the 16 x G GEMMs into
- * its M scratch [16][chunk][K], then the output transform, bias and ReLU straight into the output. Tiles
+ * its M scratch [16][chunk][K] (the chunk's rows rounded up to whole 6-row tiles), then the output
+ * transform, bias and ReLU straight into the output. Tiles
  * are independent, so members need no barrier, and the summation order of every output depends only on
- * the shapes and the chunk size, never on the number of threads: results are bitwise reproducible.
+ * the shapes, never on the number of threads or the chunk size: results are bitwise reproducible.
  * Scratch for every member is allocated in the constructor; {@link #forward} allocates nothing.
  *
  * <p>Tile rows and columns beyond the padded input (the last tile of an odd map) read zeros, not the
@@ -59,9 +63,6 @@ public final class WinogradVec {
      */
     public static final int CHUNK = Integer.getInteger("alexnet.winograd.chunk", 64);
 
-    private final ConvShape s;
-    private final Nhwc inL, outL;
-    private final float lo;
     /** Tile rows and vectors of output channels per GEMM micro-kernel call. */
     static final int MR = 6, NV = 4, NR = NV * 16;
     /**
@@ -72,12 +73,16 @@ public final class WinogradVec {
     /** Source of the first block's accumulators: four vectors of zeros, read with row stride 0. */
     private static final MemorySegment ZEROS = Arena.global().allocate(4 * VB, 64);
 
+    private final ConvShape s;
+    private final Nhwc inL, outL;
+    private final float lo;
+
     private final int tilesH, tilesW, tilesPerImage, tiles, chunk;
     private final int rows;            // rows of a chunk's V and M: chunk rounded up to whole micro-kernel tiles
     private final int ldV, ldM;        // floats per tile row of V (C padded to L) and of M (room for whole panels)
-    private final long panelStride;    // floats per packed panel (cg steps of nv * L)
+    private final long panelStride;    // floats per packed panel (cg steps of NR)
     private final long groupStride;    // floats of packed U per (xi, group)
-    private final MemorySegment u;     // packed U: [xi][g][panel][c][nv*L]
+    private final MemorySegment u;     // packed U: [xi][g][panel][c][NR]
     private final MemorySegment bias;  // [ldM], zeros beyond K
     private final MemorySegment[] vScratch, mScratch, stage; // per member: V, M, a staging tile (input or output)
 
