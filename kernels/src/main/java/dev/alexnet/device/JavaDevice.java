@@ -5,7 +5,9 @@ import dev.alexnet.kernels.ref.LinearRef;
 import dev.alexnet.kernels.ref.LrnRef;
 import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.kernels.ref.SoftmaxRef;
+import dev.alexnet.kernels.ConvShape;
 import dev.alexnet.kernels.vec.ThreadTeam;
+import dev.alexnet.kernels.vec.WinogradVec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,23 +22,89 @@ import java.util.List;
 public final class JavaDevice implements Device {
     public enum Kernels { REFERENCE, VECTOR }
 
+    /** How the Vector API kernels compute a convolution. */
+    public enum ConvAlgorithm {
+        /** The direct implicit GEMM ({@code ConvVec}). */
+        DIRECT,
+        /** Winograd F(2x2, 3x3) ({@link WinogradVec}) wherever it applies (3x3, stride 1, pad 1), direct elsewhere. */
+        WINOGRAD,
+        /** Per layer by a fixed rule from measurements (see {@link Options#winograd}): the same choice on every run. */
+        AUTO
+    }
+
+    /**
+     * Choices of the Vector API kernels.
+     *
+     * @param conv3x3 the algorithm for 3x3, stride 1, pad 1 convolutions (all others are direct)
+     */
+    public record Options(ConvAlgorithm conv3x3) {
+        /** The system property that {@link #fromSystemProperties} reads: direct, winograd or auto. */
+        public static final String CONV3X3_PROPERTY = "alexnet.java.conv3x3";
+        public static final Options DEFAULT = new Options(ConvAlgorithm.AUTO);
+
+        public Options {
+            if (conv3x3 == null) throw new IllegalArgumentException("conv3x3 is null: use DIRECT, WINOGRAD or AUTO");
+        }
+
+        /** {@link #DEFAULT}, with {@code -Dalexnet.java.conv3x3=direct|winograd|auto} if set. */
+        public static Options fromSystemProperties() {
+            String v = System.getProperty(CONV3X3_PROPERTY);
+            if (v == null || v.isBlank()) return DEFAULT;
+            return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "direct" -> new Options(ConvAlgorithm.DIRECT);
+                case "winograd" -> new Options(ConvAlgorithm.WINOGRAD);
+                case "auto" -> new Options(ConvAlgorithm.AUTO);
+                default -> throw new IllegalArgumentException("-D" + CONV3X3_PROPERTY + "=" + v + " is not an algorithm: use direct, winograd or auto");
+            };
+        }
+
+        /**
+         * Whether convolution {@code s} runs as Winograd. AUTO: every 3x3, stride 1, pad 1 convolution with at
+         * least 16 input and output channels per group. On conv3, conv4 and conv5 it measured faster than the
+         * direct loop in every side-by-side run at batch 32 on one thread (1.0-3.7x, median 1.9x) and at
+         * batch 1 (bench/RESULTS.md, "Winograd for conv3-5"); with few channels the transforms would outweigh
+         * the GEMMs. A static rule, not a timing at run time, so the choice and the results are the same on
+         * every run.
+         */
+        public boolean winograd(ConvShape s) {
+            if (!WinogradVec.supports(s)) return false;
+            return switch (conv3x3) {
+                case DIRECT -> false;
+                case WINOGRAD -> true;
+                case AUTO -> s.cg() >= 16 && s.kg() >= 16;
+            };
+        }
+    }
+
     private final int threads;
     private final Kernels kernels;
+    private final Options options;
     private final List<AutoCloseable> programs = new ArrayList<>();
     private ThreadTeam team; // VECTOR only: the device's threads (the caller of run() is member 0), made on first compile
 
+    /** With {@link Options#fromSystemProperties()}. */
     public JavaDevice(int threads, Kernels kernels) {
+        this(threads, kernels, Options.fromSystemProperties());
+    }
+
+    public JavaDevice(int threads, Kernels kernels, Options options) {
         if (threads < 1) throw new IllegalArgumentException("a Java device needs at least one thread, got " + threads);
         if (kernels == Kernels.VECTOR) JvmFlags.requireJavaKernels("java:" + threads);
+        if (options == null) throw new IllegalArgumentException("options is null: use JavaDevice.Options.DEFAULT");
         this.threads = threads;
         this.kernels = kernels;
+        this.options = options;
     }
 
     public int threads() { return threads; }
     public Kernels kernels() { return kernels; }
+    public Options options() { return options; }
 
     @Override
-    public String name() { return (kernels == Kernels.REFERENCE ? "ref:" : "java:") + threads; }
+    public String name() {
+        if (kernels == Kernels.REFERENCE) return "ref:" + threads;
+        return "java:" + threads + (options.conv3x3() == ConvAlgorithm.AUTO ? "" : "/" + options.conv3x3().name().toLowerCase(java.util.Locale.ROOT));
+    }
 
     @Override
     public synchronized Program compile(List<Layer> layers, int batch) {
@@ -45,7 +113,7 @@ public final class JavaDevice implements Device {
             case REFERENCE -> new ReferenceProgram(Device.inferenceLayers(layers), batch);
             case VECTOR -> {
                 if (team == null) team = new ThreadTeam(threads);
-                yield VectorPrograms.compile(List.copyOf(layers), batch, team);
+                yield VectorPrograms.compile(List.copyOf(layers), batch, team, options);
             }
         };
         programs.add(p);

@@ -13,6 +13,7 @@ import dev.alexnet.kernels.vec.Nhwc;
 import dev.alexnet.kernels.vec.Reorders;
 import dev.alexnet.kernels.vec.SoftmaxVec;
 import dev.alexnet.kernels.vec.ThreadTeam;
+import dev.alexnet.kernels.vec.WinogradVec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -39,12 +40,12 @@ final class VectorPrograms {
     /** A program with its own team of {@code threads} (closed with the program). */
     static Program compile(List<Layer> layers, int batch, int threads) {
         ThreadTeam team = new ThreadTeam(threads);
-        return new VectorProgram(layers, batch, team, true);
+        return new VectorProgram(layers, batch, team, true, JavaDevice.Options.fromSystemProperties());
     }
 
     /** A program on a team the device owns. */
-    static Program compile(List<Layer> layers, int batch, ThreadTeam team) {
-        return new VectorProgram(layers, batch, team, false);
+    static Program compile(List<Layer> layers, int batch, ThreadTeam team, JavaDevice.Options options) {
+        return new VectorProgram(layers, batch, team, false, options);
     }
 
     /** One data-parallel step; {@code in}/{@code out} are fixed at compile time except at the program's ends. */
@@ -60,17 +61,19 @@ final class VectorPrograms {
         private final int batch;
         private final ThreadTeam team;
         private final boolean ownsTeam;
+        private final JavaDevice.Options options;
         private final Arena arena = Arena.ofShared();
         private final Step[] steps;
         private final long[] nanos;
         private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
 
-        VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam) {
+        VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam, JavaDevice.Options options) {
             if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
             this.layers = Device.inferenceLayers(layers);
             this.batch = batch;
             this.team = team;
             this.ownsTeam = ownsTeam;
+            this.options = options;
             this.nanos = new long[layers.size()];
             this.inputFloats = Program.super.inputFloats();
             this.outputFloats = Program.super.outputFloats();
@@ -235,6 +238,12 @@ final class VectorPrograms {
             switch (layer.spec()) {
                 case LayerSpec.Conv c -> {
                     ConvShape sh = c.shape(batch);
+                    if (options.winograd(sh)) {
+                        WinogradVec k = new WinogradVec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), team.size(), arena);
+                        return new Step(li) {
+                            @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
+                        };
+                    }
                     ConvVec k = new ConvVec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), arena);
                     return new Step(li) {
                         @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }

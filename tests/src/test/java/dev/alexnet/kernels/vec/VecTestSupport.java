@@ -41,9 +41,18 @@ final class VecTestSupport {
         return a;
     }
 
-    /** Runs {@code layers} on a fresh Java device of the given kind, NCHW in and out. */
+    /**
+     * Runs {@code layers} on a fresh Java device of the given kind, NCHW in and out, with the direct
+     * convolution everywhere: the tolerances of these tests are derived for direct summation
+     * (WinogradVecTest holds the Winograd path to its own bound).
+     */
     static float[] runDevice(JavaDevice.Kernels kind, int threads, List<Layer> layers, int batch, MemorySegment input) {
-        try (JavaDevice d = new JavaDevice(threads, kind); Arena arena = Arena.ofConfined()) {
+        return runDevice(kind, threads, new JavaDevice.Options(JavaDevice.ConvAlgorithm.DIRECT), layers, batch, input);
+    }
+
+    /** As above with the given options. */
+    static float[] runDevice(JavaDevice.Kernels kind, int threads, JavaDevice.Options options, List<Layer> layers, int batch, MemorySegment input) {
+        try (JavaDevice d = new JavaDevice(threads, kind, options); Arena arena = Arena.ofConfined()) {
             Program p = d.compile(layers, batch);
             MemorySegment out = arena.allocate(p.outputFloats() * Float.BYTES, 64);
             out.fill((byte) 0x7f); // NaN-ish garbage: every output must be written
