@@ -19,7 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * M = output pixels P*Q (per image), N = output channels K/G (per group), reduction = R*S*C/G.
  * No im2col: the weights are packed once, here in the constructor; a tile of output pixels reads its
  * windows from the padded input (whose border makes every window in range) in one of two ways: through a
- * table of per-step offsets (conv1, whose 33-float runs make packing cost more than it saves), or copied
+ * table of per-step offsets (conv1, conv2: short runs, where packing costs more than it saves), or copied
  * first into a per-thread panel whose rows lie a constant stride apart, so that the tile loop addresses
  * every pixel off one register ({@link Tuning#PACK_MIN_RUN}; ConvTiles says why the loops are flat).
  *
@@ -52,12 +52,12 @@ public final class ConvVec {
      */
     public record Tuning(int mr4, int kc, int packMinRun) {
         /**
-         * Packed: conv2-conv5 (runs of 48-768 floats), whose panel loops keep every address in a register
-         * and whose chunks feed 2-4 channel tiles per packing. conv1 reads the input through the table: its
-         * 33-float runs make packing cost more than it saves, and its one channel tile shares nothing
-         * (bench/RESULTS.md, "Direct convolution loops" and "Why the kernels look the way they do").
+         * Packed: conv3-conv5 (runs of 192-768 floats), whose panel loops keep every address in a register
+         * and whose chunks feed 2-4 channel tiles per packing. conv1 (33-float runs) and conv2 (48) read the
+         * input through the table: their packing costs more than it saves, measured in interleaved A/B runs
+         * (bench/RESULTS.md, "Direct convolution loops").
          */
-        public static final int PACK_MIN_RUN = 48;
+        public static final int PACK_MIN_RUN = 64;
         public static final Tuning DEFAULT = new Tuning(Integer.getInteger("alexnet.conv.mr4", 0), KC,
                 Integer.getInteger("alexnet.conv.packMinRun", PACK_MIN_RUN));
 
