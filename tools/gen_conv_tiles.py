@@ -1,6 +1,6 @@
 import sys
 # Usage (reproduces kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java byte for byte):
-#   python3 tools/gen_conv_tiles.py 6x4 5x4 4x4 4x6:table 6x3 8x2 8x1 > kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java
+#   python3 tools/gen_conv_tiles.py > kernels/src/main/java/dev/alexnet/kernels/vec/ConvTiles.java
 # Generates ConvTiles.java: tile kernels kMRxNB (offset table) and pMRxNB (packed panel).
 hdr='''package dev.alexnet.kernels.vec;
 
@@ -22,10 +22,11 @@ import java.util.Objects;
  * of reduction steps, loading NB packed weight vectors and broadcasting one input float per pixel per
  * step. {@code kMRxNB} reads the input in place: step j's float sits at {@code xoff[j]} from each pixel's
  * window origin (channels-last, padded: every offset is in range). {@code pMRxNB} reads a panel that
- * ConvVec packed: the tile's pixel i has its steps contiguous at {@code pb + i * ps}. The accumulators start
- * at {@code src} (the bias with {@code spix} all zeros, or the partial sums of an earlier block with
- * {@code spix = opix}); the store applies {@code max(lo)} ({@code lo} = 0 for a fused ReLU, -inf
- * otherwise) and masks the last vector to {@code lastLanes} lanes.
+ * ConvVec packed: the tile's pixel i has its steps contiguous at {@code pb + i * PS}, a constant stride, so
+ * every broadcast addresses off one base register. Pixel {@code i} of the tile is row {@code m + i} of the
+ * {@link TileIo}'s tables: its accumulators start at {@code srcPix} (the bias with all zeros, or the
+ * partial sums of an earlier block), and end at {@code outPix} after {@code max(lo)} ({@code lo} = 0 for a
+ * fused ReLU, -inf otherwise), the last vector masked to {@code lastLanes} lanes.
  *
  * <p>Why they look this way (the measurements behind each point: bench/RESULTS.md, "Why the kernels look
  * the way they do"):
@@ -38,6 +39,9 @@ import java.util.Objects;
  *       vector at a time, which keeps every accumulator in a register.</li>
  *   <li>Shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent accumulators;
  *       MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers.</li>
+ *   <li>Few general registers live across the loop (x86 has 16): the panel rows share one base, and where
+ *       the results go ({@link TileIo}) is read after the loop, so no address is reloaded from the stack
+ *       per step.</li>
  * </ul>
  */
 final class ConvTiles {
@@ -79,10 +83,25 @@ final class ConvTiles {
         return at;
     }
 
-    /** Stores {@code v}, or its first {@code lanes} lanes when fewer than L (none when {@code lanes <= 0}). */
-    static void store(FloatVector v, MemorySegment out, long off, int lanes) {
-        if (lanes >= L) v.intoMemorySegment(out, off, NO);
-        else if (lanes > 0) v.intoMemorySegment(out, off, NO, S.indexInRange(0, lanes));
+    /** Bytes between rows of a packed panel: a block of at most {@link ConvVec#KC} steps plus room for the packing's whole-vector overrun, and an odd number of cache lines so that rows fall in different cache sets. */
+    static final long PS = (ConvVec.KC + 64 + 16) * 4L;
+
+    /**
+     * Where a tile's accumulators start and where its results go, per row of the tile: the kernels read it
+     * before and after their loop, never inside. One per team member, refilled per unit and block.
+     */
+    static final class TileIo {
+        /** Accumulators of row r start at {@code src} + {@code srcBase} + 4 * {@code srcPix[r]} bytes. */
+        MemorySegment src;
+        long srcBase;
+        int[] srcPix;
+        /** Results of row r go to {@code out} + {@code outBase} + 4 * {@code outPix[r]} bytes, after {@code max(lo)}. */
+        MemorySegment out;
+        long outBase;
+        int[] outPix;
+        float lo;
+        /** Lanes of the tile's last vector that are real channels. */
+        int lastLanes;
     }
 '''
 def kernel(mr,nb,panel):
@@ -90,23 +109,22 @@ def kernel(mr,nb,panel):
     o=[]
     if panel:
         o.append(f'''
-    /** {mr} pixels x {nb} vectors of output channels from a packed panel: {mr*nb} accumulators. */
-    static void p{mr}x{nb}(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
-        o.append(f'        long pa = address(p, pb, {mr - 1} * ps + n * 4L), wa = address(w, wo, n * ({nb} * VB));')
-        for i in range(mr): o.append(f'        long a{i} = pa + {i} * ps;')
+    /** {mr} pixels x {nb} vectors of output channels from a packed panel (rows {{@link #PS}} bytes apart): {mr*nb} accumulators. */
+    static void p{mr}x{nb}(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {{''')
+        o.append(f'        long pa = address(p, pb, {mr - 1} * PS + n * 4L) & LOW62, wa = address(w, wo, n * ({nb} * VB)) & LOW62;')
     else:
         o.append(f'''
     /** {mr} pixels x {nb} vectors of output channels: {mr*nb} accumulators. */
-    static void k{mr}x{nb}(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {{''')
+    static void k{mr}x{nb}(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {{''')
         o.append('        boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read')
         o.append('        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;')
         o.append(f'        long wa = address(w, wo + j0 * ({nb} * VB), (j1 - j0) * ({nb} * VB)) - j0 * ({nb} * VB);')
         for i in range(mr): o.append(f'        long a{i} = (address(in, a + pix[m + {i}] * 4L + lo0, span) - lo0) & LOW62;')
+    o.append('        MemorySegment src = io.src;')
+    o.append('        long sb = io.srcBase;')
+    o.append('        int[] spix = io.srcPix;')
     for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
-    o.append('        VectorMask<Float> lm = S.indexInRange(0, lastLanes);')
+    o.append('        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);')
     for i in range(mr):
         parts=[]
         for j in range(nb):
@@ -114,26 +132,32 @@ def kernel(mr,nb,panel):
             parts.append(f'c{i}_{j} = FloatVector.fromMemorySegment(S, src, s{i} + {j} * VB, NO{msk})')
         o.append('        FloatVector '+', '.join(parts)+';')
     if panel:
-        o.append('        for (int j = 0; j < n; j++) {')
-        o.append('            long xj = j * 4L;')
+        o.append(f'        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights')
+        o.append(f'        for (int j = 0; j < n; j++, xj += 4, wj += {nb} * VB) {{')
+        bc=lambda i: f'xj + {i} * PS'
     else:
         o.append('        for (int j = j0; j < j1; j++) {')
         o.append('            long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load')
-    o.append(f'            long wj = wa + j * ({nb} * VB);')
+        o.append(f'            long wj = wa + j * ({nb} * VB);')
+        bc=lambda i: f'a{i} + xj'
     if nb > mr:
         # more weight vectors than pixels (4x6): broadcasts first, then one weight vector at a time, so at
         # most MR broadcasts + 1 weight are live beside the accumulators (24 + 4 + 1 of 32 registers)
-        for i in range(mr): o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, a{i} + xj));')
+        for i in range(mr): o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, {bc(i)}));')
         for k in range(nb):
             o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, ALL, wj + {k} * VB, NO);')
             o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for i in range(mr)))
     else:
         for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, ALL, wj + {k} * VB, NO);')
         for i in range(mr):
-            o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, a{i} + xj));')
+            o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, ALL.get(F, {bc(i)}));')
             o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
-    o.append('        // output offsets computed after the loop: fewer values live across it, fewer registers spilled')
+    o.append('        // where the results go is read after the loop: fewer values live across it, fewer registers spilled')
+    o.append('        MemorySegment out = io.out;')
+    o.append('        long o = io.outBase;')
+    o.append('        int[] opix = io.outPix;')
+    o.append('        float lo = io.lo;')
     for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
     for i in range(mr):
         for k in range(nb):
@@ -143,24 +167,11 @@ def kernel(mr,nb,panel):
     return '\n'.join(o)
 
 tail='''
-    /**
-     * One pixel, one vector of a tile whose packed weights interleave {@code nb} vectors: the fallback
-     * for outputs with fewer pixels than a tile. Slow (one accumulator chain) and rarely used.
-     */
-    static void k1x1(MemorySegment in, long a, int[] xoff, MemorySegment w, long wo, int nb,
-                     MemorySegment bias, long bo, MemorySegment out, long o, float lo, int lanes) {
-        FloatVector c = FloatVector.fromMemorySegment(S, bias, bo, NO);
-        long step = nb * VB;
-        for (int j = 0; j < xoff.length; j++, wo += step) {
-            c = FloatVector.fromMemorySegment(S, w, wo, NO).fma(FloatVector.broadcast(S, in.get(F, a + xoff[j] * 4L)), c);
-        }
-        store(c.max(lo), out, o, lanes);
-    }
 }
 '''
-# MRxNB: both variants; MRxNB:table: the offset-table kernel only (the panel path uses at most 4 vectors)
+# MRxNB: both variants; MRxNB:table: the offset-table kernel only
 out=[]
-for arg in sys.argv[1:] or '6x4 5x4 4x4 4x6:table 6x3 8x2 8x1'.split():
+for arg in sys.argv[1:] or '6x4 5x4 4x4 4x6 6x3 8x2 8x1'.split():
     shape, _, only = arg.partition(':')
     mr, nb = map(int, shape.split('x'))
     out.append(kernel(mr, nb, False))

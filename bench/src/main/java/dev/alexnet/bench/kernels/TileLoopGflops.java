@@ -4,18 +4,18 @@ import dev.alexnet.kernels.vec.TileLoops;
 
 /**
  * GFLOP/s of each convolution tile loop alone ({@link TileLoops}), for n reduction steps (weights
- * n x 256 or 384 bytes: 128 steps fit L1, 2304 only L2). Each figure: the median of 5 timed batches of
+ * n x 256 or 384 bytes: 128 steps fit L1, 2048 only L2). Each figure: the median of 5 timed batches of
  * runs (about 4 GFLOP each) after 2 s of warm-up, in one JVM.
  * <pre>
  *   java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:-TieredCompilation \
- *        -cp ... dev.alexnet.bench.kernels.TileLoopGflops [n=128,1152,2304]
+ *        -cp ... dev.alexnet.bench.kernels.TileLoopGflops [n=128,1152,2048]
  * </pre>
  */
 public final class TileLoopGflops {
     private TileLoopGflops() {}
 
     public static void main(String[] args) {
-        String ns = "128,1152,2304";
+        String ns = "128,1152,2048";
         for (String a : args) if (a.startsWith("n=")) ns = a.substring(2);
         for (String k : TileLoops.KERNELS) {
             for (String s : ns.split(",")) {

@@ -13,15 +13,15 @@ import java.lang.foreign.MemorySegment;
  * package-private, and on the class path both jars share one class loader, hence one runtime package.
  */
 public final class TileLoops implements AutoCloseable {
-    /** The kernels this can run: table 6x4 and 4x6, panel 5x4. */
-    public static final String[] KERNELS = {"k6x4", "k4x6", "p5x4"};
+    /** The kernels this can run: table 6x4 and 4x6, panel 6x4, 5x4 and 4x6. */
+    public static final String[] KERNELS = {"k6x4", "k4x6", "p6x4", "p5x4", "p4x6"};
 
     private final Arena arena = Arena.ofConfined();
     private final String kernel;
     private final int n;
     private final MemorySegment in, w, src, out;
     private final int[] pix = new int[8], spix = new int[8], opix = new int[8], xoff;
-    private final long rowBytes;
+    private final ConvTiles.TileIo io = new ConvTiles.TileIo();
 
     public TileLoops(String kernel, int n) {
         if (!java.util.List.of(KERNELS).contains(kernel)) throw new IllegalArgumentException("kernel " + kernel + ": use one of " + String.join(", ", KERNELS));
@@ -29,7 +29,8 @@ public final class TileLoops implements AutoCloseable {
         this.kernel = kernel;
         this.n = n;
         int L = ConvTiles.L;
-        rowBytes = (n + L) * 4L;
+        long rowBytes = ConvTiles.PS; // the panel kernels' row stride; the table kernels' rows the same
+        if (n > ConvVec.KC) throw new IllegalArgumentException("n must be at most " + ConvVec.KC + " (a panel row)");
         in = arena.allocate(8 * rowBytes, 64);
         w = arena.allocate(n * 6L * L * 4, 64);
         src = arena.allocate(6L * L * 4, 64);
@@ -40,6 +41,11 @@ public final class TileLoops implements AutoCloseable {
             pix[i] = (int) (i * rowBytes / 4);
             opix[i] = i * 6 * L;
         }
+        io.src = src;
+        io.srcPix = spix;
+        io.out = out;
+        io.outPix = opix;
+        io.lastLanes = L;
     }
 
     /** Floating-point operations of one {@link #run}. */
@@ -49,11 +55,12 @@ public final class TileLoops implements AutoCloseable {
 
     /** One tile over the n steps. */
     public void run() {
-        int L = ConvTiles.L;
         switch (kernel) {
-            case "k6x4" -> ConvTiles.k6x4(in, 0, pix, 0, xoff, 0, n, w, 0, src, 0, spix, out, 0, opix, 0f, L);
-            case "k4x6" -> ConvTiles.k4x6(in, 0, pix, 0, xoff, 0, n, w, 0, src, 0, spix, out, 0, opix, 0f, L);
-            default -> ConvTiles.p5x4(in, 0, rowBytes, n, w, 0, src, 0, spix, 0, out, 0, opix, 0f, L);
+            case "k6x4" -> ConvTiles.k6x4(in, 0, pix, xoff, 0, n, w, 0, 0, io);
+            case "k4x6" -> ConvTiles.k4x6(in, 0, pix, xoff, 0, n, w, 0, 0, io);
+            case "p4x6" -> ConvTiles.p4x6(in, 0, n, w, 0, 0, io);
+            case "p6x4" -> ConvTiles.p6x4(in, 0, n, w, 0, 0, io);
+            default -> ConvTiles.p5x4(in, 0, n, w, 0, 0, io);
         }
     }
 

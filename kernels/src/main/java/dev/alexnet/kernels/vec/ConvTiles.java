@@ -18,10 +18,11 @@ import java.util.Objects;
  * of reduction steps, loading NB packed weight vectors and broadcasting one input float per pixel per
  * step. {@code kMRxNB} reads the input in place: step j's float sits at {@code xoff[j]} from each pixel's
  * window origin (channels-last, padded: every offset is in range). {@code pMRxNB} reads a panel that
- * ConvVec packed: the tile's pixel i has its steps contiguous at {@code pb + i * ps}. The accumulators start
- * at {@code src} (the bias with {@code spix} all zeros, or the partial sums of an earlier block with
- * {@code spix = opix}); the store applies {@code max(lo)} ({@code lo} = 0 for a fused ReLU, -inf
- * otherwise) and masks the last vector to {@code lastLanes} lanes.
+ * ConvVec packed: the tile's pixel i has its steps contiguous at {@code pb + i * PS}, a constant stride, so
+ * every broadcast addresses off one base register. Pixel {@code i} of the tile is row {@code m + i} of the
+ * {@link TileIo}'s tables: its accumulators start at {@code srcPix} (the bias with all zeros, or the
+ * partial sums of an earlier block), and end at {@code outPix} after {@code max(lo)} ({@code lo} = 0 for a
+ * fused ReLU, -inf otherwise), the last vector masked to {@code lastLanes} lanes.
  *
  * <p>Why they look this way (the measurements behind each point: bench/RESULTS.md, "Why the kernels look
  * the way they do"):
@@ -34,6 +35,9 @@ import java.util.Objects;
  *       vector at a time, which keeps every accumulator in a register.</li>
  *   <li>Shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent accumulators;
  *       MR*NB accumulators + NB weights + the broadcasts must fit the 32 zmm registers.</li>
+ *   <li>Few general registers live across the loop (x86 has 16): the panel rows share one base, and where
+ *       the results go ({@link TileIo}) is read after the loop, so no address is reloaded from the stack
+ *       per step.</li>
  * </ul>
  */
 final class ConvTiles {
@@ -75,16 +79,29 @@ final class ConvTiles {
         return at;
     }
 
-    /** Stores {@code v}, or its first {@code lanes} lanes when fewer than L (none when {@code lanes <= 0}). */
-    static void store(FloatVector v, MemorySegment out, long off, int lanes) {
-        if (lanes >= L) v.intoMemorySegment(out, off, NO);
-        else if (lanes > 0) v.intoMemorySegment(out, off, NO, S.indexInRange(0, lanes));
+    /** Bytes between rows of a packed panel: a block of at most {@link ConvVec#KC} steps plus room for the packing's whole-vector overrun, and an odd number of cache lines so that rows fall in different cache sets. */
+    static final long PS = (ConvVec.KC + 64 + 16) * 4L;
+
+    /**
+     * Where a tile's accumulators start and where its results go, per row of the tile: the kernels read it
+     * before and after their loop, never inside. One per team member, refilled per unit and block.
+     */
+    static final class TileIo {
+        /** Accumulators of row r start at {@code src} + {@code srcBase} + 4 * {@code srcPix[r]} bytes. */
+        MemorySegment src;
+        long srcBase;
+        int[] srcPix;
+        /** Results of row r go to {@code out} + {@code outBase} + 4 * {@code outPix[r]} bytes, after {@code max(lo)}. */
+        MemorySegment out;
+        long outBase;
+        int[] outPix;
+        float lo;
+        /** Lanes of the tile's last vector that are real channels. */
+        int lastLanes;
     }
 
     /** 6 pixels x 4 vectors of output channels: 24 accumulators. */
-    static void k6x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k6x4(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
@@ -94,13 +111,16 @@ final class ConvTiles {
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
         long s5 = sb + spix[m + 5] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
@@ -127,7 +147,11 @@ final class ConvTiles {
             FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -159,50 +183,49 @@ final class ConvTiles {
         c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO);
         c5_3.max(lo).intoMemorySegment(out, o5 + 3 * VB, NO, lm);
     }
-    /** 6 pixels x 4 vectors of output channels from a packed panel: 24 accumulators. */
-    static void p6x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long pa = address(p, pb, 5 * ps + n * 4L), wa = address(w, wo, n * (4 * VB));
-        long a0 = pa + 0 * ps;
-        long a1 = pa + 1 * ps;
-        long a2 = pa + 2 * ps;
-        long a3 = pa + 3 * ps;
-        long a4 = pa + 4 * ps;
-        long a5 = pa + 5 * ps;
+    /** 6 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 24 accumulators. */
+    static void p6x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 5 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
         long s5 = sb + spix[m + 5] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wa + j * (4 * VB);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 4 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
             FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
             FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
-            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, xj + 4 * PS));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
-            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, xj + 5 * PS));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -235,9 +258,7 @@ final class ConvTiles {
         c5_3.max(lo).intoMemorySegment(out, o5 + 3 * VB, NO, lm);
     }
     /** 5 pixels x 4 vectors of output channels: 20 accumulators. */
-    static void k5x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k5x4(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
@@ -246,12 +267,15 @@ final class ConvTiles {
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
@@ -275,7 +299,11 @@ final class ConvTiles {
             FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -302,45 +330,45 @@ final class ConvTiles {
         c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO);
         c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
     }
-    /** 5 pixels x 4 vectors of output channels from a packed panel: 20 accumulators. */
-    static void p5x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long pa = address(p, pb, 4 * ps + n * 4L), wa = address(w, wo, n * (4 * VB));
-        long a0 = pa + 0 * ps;
-        long a1 = pa + 1 * ps;
-        long a2 = pa + 2 * ps;
-        long a3 = pa + 3 * ps;
-        long a4 = pa + 4 * ps;
+    /** 5 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 20 accumulators. */
+    static void p5x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 4 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wa + j * (4 * VB);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 4 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
             FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
             FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
-            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, xj + 4 * PS));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -368,9 +396,7 @@ final class ConvTiles {
         c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
     }
     /** 4 pixels x 4 vectors of output channels: 16 accumulators. */
-    static void k4x4(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k4x4(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (4 * VB), (j1 - j0) * (4 * VB)) - j0 * (4 * VB);
@@ -378,11 +404,14 @@ final class ConvTiles {
         long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
@@ -403,7 +432,11 @@ final class ConvTiles {
             FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -425,40 +458,41 @@ final class ConvTiles {
         c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
         c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
     }
-    /** 4 pixels x 4 vectors of output channels from a packed panel: 16 accumulators. */
-    static void p4x4(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long pa = address(p, pb, 3 * ps + n * 4L), wa = address(w, wo, n * (4 * VB));
-        long a0 = pa + 0 * ps;
-        long a1 = pa + 1 * ps;
-        long a2 = pa + 2 * ps;
-        long a3 = pa + 3 * ps;
+    /** 4 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 16 accumulators. */
+    static void p4x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 3 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wa + j * (4 * VB);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 4 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
             FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
             FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2); c0_3 = w3.fma(v0, c0_3);
-            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2); c1_3 = w3.fma(v1, c1_3);
-            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2); c2_3 = w3.fma(v2, c2_3);
-            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -481,9 +515,7 @@ final class ConvTiles {
         c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
     }
     /** 4 pixels x 6 vectors of output channels: 24 accumulators. */
-    static void k4x6(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k4x6(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (6 * VB), (j1 - j0) * (6 * VB)) - j0 * (6 * VB);
@@ -491,11 +523,14 @@ final class ConvTiles {
         long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
@@ -520,7 +555,79 @@ final class ConvTiles {
             FloatVector w5 = FloatVector.fromMemorySegment(S, ALL, wj + 5 * VB, NO);
             c0_5 = w5.fma(v0, c0_5); c1_5 = w5.fma(v1, c1_5); c2_5 = w5.fma(v2, c2_5); c3_5 = w5.fma(v3, c3_5);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
+        long o0 = o + opix[m + 0] * 4L;
+        long o1 = o + opix[m + 1] * 4L;
+        long o2 = o + opix[m + 2] * 4L;
+        long o3 = o + opix[m + 3] * 4L;
+        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO);
+        c0_4.max(lo).intoMemorySegment(out, o0 + 4 * VB, NO);
+        c0_5.max(lo).intoMemorySegment(out, o0 + 5 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO);
+        c1_4.max(lo).intoMemorySegment(out, o1 + 4 * VB, NO);
+        c1_5.max(lo).intoMemorySegment(out, o1 + 5 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO);
+        c2_4.max(lo).intoMemorySegment(out, o2 + 4 * VB, NO);
+        c2_5.max(lo).intoMemorySegment(out, o2 + 5 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO);
+        c3_4.max(lo).intoMemorySegment(out, o3 + 4 * VB, NO);
+        c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
+    }
+    /** 4 pixels x 6 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 24 accumulators. */
+    static void p4x6(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 3 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (6 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
+        long s0 = sb + spix[m + 0] * 4L;
+        long s1 = sb + spix[m + 1] * 4L;
+        long s2 = sb + spix[m + 2] * 4L;
+        long s3 = sb + spix[m + 3] * 4L;
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 6 * VB) {
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
+            FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
+            c0_0 = w0.fma(v0, c0_0); c1_0 = w0.fma(v1, c1_0); c2_0 = w0.fma(v2, c2_0); c3_0 = w0.fma(v3, c3_0);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
+            c0_1 = w1.fma(v0, c0_1); c1_1 = w1.fma(v1, c1_1); c2_1 = w1.fma(v2, c2_1); c3_1 = w1.fma(v3, c3_1);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
+            c0_2 = w2.fma(v0, c0_2); c1_2 = w2.fma(v1, c1_2); c2_2 = w2.fma(v2, c2_2); c3_2 = w2.fma(v3, c3_2);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, ALL, wj + 3 * VB, NO);
+            c0_3 = w3.fma(v0, c0_3); c1_3 = w3.fma(v1, c1_3); c2_3 = w3.fma(v2, c2_3); c3_3 = w3.fma(v3, c3_3);
+            FloatVector w4 = FloatVector.fromMemorySegment(S, ALL, wj + 4 * VB, NO);
+            c0_4 = w4.fma(v0, c0_4); c1_4 = w4.fma(v1, c1_4); c2_4 = w4.fma(v2, c2_4); c3_4 = w4.fma(v3, c3_4);
+            FloatVector w5 = FloatVector.fromMemorySegment(S, ALL, wj + 5 * VB, NO);
+            c0_5 = w5.fma(v0, c0_5); c1_5 = w5.fma(v1, c1_5); c2_5 = w5.fma(v2, c2_5); c3_5 = w5.fma(v3, c3_5);
+        }
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -551,9 +658,7 @@ final class ConvTiles {
         c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
     }
     /** 6 pixels x 3 vectors of output channels: 18 accumulators. */
-    static void k6x3(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k6x3(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (3 * VB), (j1 - j0) * (3 * VB)) - j0 * (3 * VB);
@@ -563,13 +668,16 @@ final class ConvTiles {
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
         long s5 = sb + spix[m + 5] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO, lm);
@@ -595,7 +703,11 @@ final class ConvTiles {
             FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -621,49 +733,48 @@ final class ConvTiles {
         c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
         c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO, lm);
     }
-    /** 6 pixels x 3 vectors of output channels from a packed panel: 18 accumulators. */
-    static void p6x3(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long pa = address(p, pb, 5 * ps + n * 4L), wa = address(w, wo, n * (3 * VB));
-        long a0 = pa + 0 * ps;
-        long a1 = pa + 1 * ps;
-        long a2 = pa + 2 * ps;
-        long a3 = pa + 3 * ps;
-        long a4 = pa + 4 * ps;
-        long a5 = pa + 5 * ps;
+    /** 6 pixels x 3 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 18 accumulators. */
+    static void p6x3(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 5 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (3 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
         long s3 = sb + spix[m + 3] * 4L;
         long s4 = sb + spix[m + 4] * 4L;
         long s5 = sb + spix[m + 5] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO, lm);
         FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO, lm);
         FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO, lm);
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wa + j * (3 * VB);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 3 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
             FloatVector w2 = FloatVector.fromMemorySegment(S, ALL, wj + 2 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1); c0_2 = w2.fma(v0, c0_2);
-            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1); c1_2 = w2.fma(v1, c1_2);
-            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1); c2_2 = w2.fma(v2, c2_2);
-            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2);
-            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, xj + 4 * PS));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2);
-            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, xj + 5 * PS));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -690,9 +801,7 @@ final class ConvTiles {
         c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO, lm);
     }
     /** 8 pixels x 2 vectors of output channels: 16 accumulators. */
-    static void k8x2(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k8x2(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (2 * VB), (j1 - j0) * (2 * VB)) - j0 * (2 * VB);
@@ -704,6 +813,9 @@ final class ConvTiles {
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
         long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -712,7 +824,7 @@ final class ConvTiles {
         long s5 = sb + spix[m + 5] * 4L;
         long s6 = sb + spix[m + 6] * 4L;
         long s7 = sb + spix[m + 7] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO, lm);
@@ -743,7 +855,11 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -769,18 +885,12 @@ final class ConvTiles {
         c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO);
         c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO, lm);
     }
-    /** 8 pixels x 2 vectors of output channels from a packed panel: 16 accumulators. */
-    static void p8x2(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long pa = address(p, pb, 7 * ps + n * 4L), wa = address(w, wo, n * (2 * VB));
-        long a0 = pa + 0 * ps;
-        long a1 = pa + 1 * ps;
-        long a2 = pa + 2 * ps;
-        long a3 = pa + 3 * ps;
-        long a4 = pa + 4 * ps;
-        long a5 = pa + 5 * ps;
-        long a6 = pa + 6 * ps;
-        long a7 = pa + 7 * ps;
+    /** 8 pixels x 2 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 16 accumulators. */
+    static void p8x2(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 7 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (2 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -789,7 +899,7 @@ final class ConvTiles {
         long s5 = sb + spix[m + 5] * 4L;
         long s6 = sb + spix[m + 6] * 4L;
         long s7 = sb + spix[m + 7] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO, lm);
@@ -798,29 +908,32 @@ final class ConvTiles {
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO, lm);
         FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, src, s6 + 1 * VB, NO, lm);
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wa + j * (2 * VB);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 2 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
             FloatVector w1 = FloatVector.fromMemorySegment(S, ALL, wj + 1 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
             c0_0 = w0.fma(v0, c0_0); c0_1 = w1.fma(v0, c0_1);
-            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
             c1_0 = w0.fma(v1, c1_0); c1_1 = w1.fma(v1, c1_1);
-            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
             c2_0 = w0.fma(v2, c2_0); c2_1 = w1.fma(v2, c2_1);
-            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1);
-            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, xj + 4 * PS));
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1);
-            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, xj + 5 * PS));
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1);
-            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, a6 + xj));
+            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, xj + 6 * PS));
             c6_0 = w0.fma(v6, c6_0); c6_1 = w1.fma(v6, c6_1);
-            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
+            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, xj + 7 * PS));
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -847,9 +960,7 @@ final class ConvTiles {
         c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO, lm);
     }
     /** 8 pixels x 1 vectors of output channels: 8 accumulators. */
-    static void k8x1(MemorySegment in, long a, int[] pix, int m, int[] xoff, int j0, int j1,
-                       MemorySegment w, long wo, MemorySegment src, long sb, int[] spix,
-                       MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
+    static void k8x1(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
         boolean any = j1 > j0; // xoff increases (ConvVec checks), so [xoff[j0], xoff[j1 - 1]] holds every offset read
         long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;
         long wa = address(w, wo + j0 * (1 * VB), (j1 - j0) * (1 * VB)) - j0 * (1 * VB);
@@ -861,6 +972,9 @@ final class ConvTiles {
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
         long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -869,7 +983,7 @@ final class ConvTiles {
         long s5 = sb + spix[m + 5] * 4L;
         long s6 = sb + spix[m + 6] * 4L;
         long s7 = sb + spix[m + 7] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO, lm);
@@ -899,7 +1013,11 @@ final class ConvTiles {
             FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
             c7_0 = w0.fma(v7, c7_0);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -917,18 +1035,12 @@ final class ConvTiles {
         c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO, lm);
         c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO, lm);
     }
-    /** 8 pixels x 1 vectors of output channels from a packed panel: 8 accumulators. */
-    static void p8x1(MemorySegment p, long pb, long ps, int n, MemorySegment w, long wo,
-                       MemorySegment src, long sb, int[] spix, int m, MemorySegment out, long o, int[] opix, float lo, int lastLanes) {
-        long pa = address(p, pb, 7 * ps + n * 4L), wa = address(w, wo, n * (1 * VB));
-        long a0 = pa + 0 * ps;
-        long a1 = pa + 1 * ps;
-        long a2 = pa + 2 * ps;
-        long a3 = pa + 3 * ps;
-        long a4 = pa + 4 * ps;
-        long a5 = pa + 5 * ps;
-        long a6 = pa + 6 * ps;
-        long a7 = pa + 7 * ps;
+    /** 8 pixels x 1 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 8 accumulators. */
+    static void p8x1(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
+        long pa = address(p, pb, 7 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (1 * VB)) & LOW62;
+        MemorySegment src = io.src;
+        long sb = io.srcBase;
+        int[] spix = io.srcPix;
         long s0 = sb + spix[m + 0] * 4L;
         long s1 = sb + spix[m + 1] * 4L;
         long s2 = sb + spix[m + 2] * 4L;
@@ -937,7 +1049,7 @@ final class ConvTiles {
         long s5 = sb + spix[m + 5] * 4L;
         long s6 = sb + spix[m + 6] * 4L;
         long s7 = sb + spix[m + 7] * 4L;
-        VectorMask<Float> lm = S.indexInRange(0, lastLanes);
+        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
         FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO, lm);
         FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO, lm);
         FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO, lm);
@@ -946,28 +1058,31 @@ final class ConvTiles {
         FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO, lm);
         FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO, lm);
         FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO, lm);
-        for (int j = 0; j < n; j++) {
-            long xj = j * 4L;
-            long wj = wa + j * (1 * VB);
+        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
+        for (int j = 0; j < n; j++, xj += 4, wj += 1 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, a0 + xj));
+            FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
             c0_0 = w0.fma(v0, c0_0);
-            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, a1 + xj));
+            FloatVector v1 = FloatVector.broadcast(S, ALL.get(F, xj + 1 * PS));
             c1_0 = w0.fma(v1, c1_0);
-            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, a2 + xj));
+            FloatVector v2 = FloatVector.broadcast(S, ALL.get(F, xj + 2 * PS));
             c2_0 = w0.fma(v2, c2_0);
-            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, a3 + xj));
+            FloatVector v3 = FloatVector.broadcast(S, ALL.get(F, xj + 3 * PS));
             c3_0 = w0.fma(v3, c3_0);
-            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, a4 + xj));
+            FloatVector v4 = FloatVector.broadcast(S, ALL.get(F, xj + 4 * PS));
             c4_0 = w0.fma(v4, c4_0);
-            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, a5 + xj));
+            FloatVector v5 = FloatVector.broadcast(S, ALL.get(F, xj + 5 * PS));
             c5_0 = w0.fma(v5, c5_0);
-            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, a6 + xj));
+            FloatVector v6 = FloatVector.broadcast(S, ALL.get(F, xj + 6 * PS));
             c6_0 = w0.fma(v6, c6_0);
-            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, a7 + xj));
+            FloatVector v7 = FloatVector.broadcast(S, ALL.get(F, xj + 7 * PS));
             c7_0 = w0.fma(v7, c7_0);
         }
-        // output offsets computed after the loop: fewer values live across it, fewer registers spilled
+        // where the results go is read after the loop: fewer values live across it, fewer registers spilled
+        MemorySegment out = io.out;
+        long o = io.outBase;
+        int[] opix = io.outPix;
+        float lo = io.lo;
         long o0 = o + opix[m + 0] * 4L;
         long o1 = o + opix[m + 1] * 4L;
         long o2 = o + opix[m + 2] * 4L;
@@ -984,19 +1099,6 @@ final class ConvTiles {
         c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO, lm);
         c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO, lm);
         c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO, lm);
-    }
-    /**
-     * One pixel, one vector of a tile whose packed weights interleave {@code nb} vectors: the fallback
-     * for outputs with fewer pixels than a tile. Slow (one accumulator chain) and rarely used.
-     */
-    static void k1x1(MemorySegment in, long a, int[] xoff, MemorySegment w, long wo, int nb,
-                     MemorySegment bias, long bo, MemorySegment out, long o, float lo, int lanes) {
-        FloatVector c = FloatVector.fromMemorySegment(S, bias, bo, NO);
-        long step = nb * VB;
-        for (int j = 0; j < xoff.length; j++, wo += step) {
-            c = FloatVector.fromMemorySegment(S, w, wo, NO).fma(FloatVector.broadcast(S, in.get(F, a + xoff[j] * 4L)), c);
-        }
-        store(c.max(lo), out, o, lanes);
     }
 }
 

@@ -76,11 +76,31 @@ class LayerVecTest {
     }
 
     @Test
-    void convTinyOutputsUseTheOnePixelPath() {
+    void convTinyOutputsTileOverCopiesOfTheLastPixel() {
         Random rnd = new Random(7);
-        checkConv(rnd, 2, 3, 3, 3, 20, 3, 1, 0, 1, true, 2);   // 1x1 output
+        checkConv(rnd, 2, 3, 3, 3, 20, 3, 1, 0, 1, true, 2);   // 1x1 output: one 8-pixel tile, 7 rows copies
         checkConv(rnd, 1, 4, 4, 5, 64, 2, 2, 0, 2, false, 1);  // 2x2 output, 4-vector tiles
-        checkConv(rnd, 3, 16, 5, 5, 48, 3, 2, 1, 1, true, 2);  // 3x3 = 9 pixels: one 8-pixel tile overhangs
+        checkConv(rnd, 3, 16, 5, 5, 48, 3, 2, 1, 1, true, 2);  // 3x3 = 9 pixels: the second 8-pixel tile repeats the last pixel
+    }
+
+    @Test
+    void convPaddedTileRowsOnBothPaths() {
+        // A chunk whose pixel count is not a multiple of the tile height ends in a tile over copies of its last
+        // pixel; with small kc the copies also pass partial sums through the output, block after block. Each
+        // shape through the offset table (packMinRun huge) and through the panel (packMinRun 1), every 4-vector
+        // tile height, 6-vector tiles from both, batch 1 to 33, 1 and 2 threads.
+        Random rnd = new Random(2027);
+        int[][] tunings = {{4, 2048}, {5, 37}, {6, 2048}, {0, 37}};
+        for (int i = 0; i < 2 * tunings.length; i++) {
+            int[] tu = tunings[i / 2];
+            ConvVec.Tuning t = new ConvVec.Tuning(tu[0], tu[1], i % 2 == 0 ? Integer.MAX_VALUE : 1);
+            int threads = 1 + (i & 1);
+            checkConvTuned(rnd, ConvShape.of(1, 3, 3, 3, 20, 3, 1, 0, 1), t, threads);           // 1 pixel, 2 vectors (8x2)
+            checkConvTuned(rnd, ConvShape.of(2, 5, 5, 5, 96, 3, 1, 0, 1), t, 3 - threads);       // 9 pixels, 6 vectors (4x6): 3 tiles
+            checkConvTuned(rnd, ConvShape.of(33, 3, 23, 23, 96, 11, 4, 0, 1), t, threads);       // conv1-like, stride 4: 16 pixels per image
+            checkConvTuned(rnd, ConvShape.of(3, 2 * 40, 13, 13, 2 * 68, 3, 1, 1, 2), t, threads); // 169 pixels: last chunk 73 or 49; 4 + 1 vectors, masked
+            checkConvTuned(rnd, ConvShape.of(2, 2 * 24, 11, 9, 2 * 128, 5, 2, 2, 2), t, 3 - threads); // conv2-like 5x5, stride 2, pad 2: 6x5 pixels
+        }
     }
 
     @Test
@@ -186,7 +206,7 @@ class LayerVecTest {
             checkConvTuned(rnd, ConvShape.of(2, 20, 6, 7, 24, 2, 1, 0, 1), t, 2);                // 30 pixels: no whole chunk, 2 vectors (8x2)
             checkConvTuned(rnd, ConvShape.of(1, 6, 12, 11, 45, 3, 1, 1, 1), t, 1 + (i & 1));    // 3 vectors, masked lanes (6x3)
         }
-        // A chunk that is not a multiple of the tile height (overhanging tile) with 5-pixel tiles (chunk 40): 13x13 = 169.
+        // A chunk that is not a multiple of the tile height (a last tile over copies) with 5-pixel tiles (chunk 40): 13x13 = 169.
         checkConvTuned(rnd, ConvShape.of(1, 32, 13, 13, 64, 3, 1, 1, 1), new ConvVec.Tuning(5, 2048), 2);
         checkConvTuned(rnd, ConvShape.of(1, 32, 13, 13, 64, 3, 1, 1, 1), new ConvVec.Tuning(4, 64), 1);
     }
