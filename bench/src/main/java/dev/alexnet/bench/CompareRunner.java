@@ -195,7 +195,7 @@ public final class CompareRunner {
         }
     }
 
-    /** Makes the row of one backend at one thread count, or null for none. */
+    /** Makes the row of one backend at one thread count. */
     private interface RowMaker { Row make(Backend b, int t, Device d); }
 
     /** Thread counts outside, backends inside, so each backend's rows for a case are taken seconds apart. */
@@ -205,8 +205,7 @@ public final class CompareRunner {
                 if (!b.threaded() && t != cfg.threads().getFirst()) continue;
                 Device d = pass.devices.get(key(b.name(), t));
                 if (d == null || (isRef(b) && !refTimed(batch) && cfg.refTiming() != RefTiming.FULL)) continue;
-                Row row = maker.make(b, t, d);
-                if (row != null) pass.add(row);
+                pass.add(maker.make(b, t, d));
             }
         }
     }
@@ -240,6 +239,7 @@ public final class CompareRunner {
         try {
             return fork.measure(b.name(), t, batch, c.name(), pass.peak);
         } catch (Exception e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             return Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "ERROR", null, boundFor(b),
                     "forked JVM: " + Machine.rootMessage(e));
         }
