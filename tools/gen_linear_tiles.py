@@ -1,7 +1,8 @@
 import sys
 # Usage (reproduces kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java byte for byte):
 #   python3 tools/gen_linear_tiles.py 6x4 > kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java
-# Generates LinearTiles.java: the rows x vectors tile kMRxNB of LinearVec's GEMM, and the one-row k1x4.
+# Generates LinearTiles.java: the rows x vectors tile kMRxNB of LinearVec's GEMM, the one-row k1x4, and the
+# small-batch kernels g1x2 .. g8x2 (every row of a batch of 1-8 against one streamed weight panel).
 hdr='''package dev.alexnet.kernels.vec;
 
 import jdk.incubator.vector.FloatVector;
@@ -17,6 +18,8 @@ import java.nio.ByteOrder;
  * {@code as} bytes), {@code w}: a packed panel [K][NB*L], {@code c}: output rows padded to whole panels
  * (stride {@code cs} bytes), so no masks. The first chunk starts from the bias, later ones from the
  * partial sums in {@code c}; {@code lo} is 0 on the last chunk of a ReLU layer and -inf otherwise.
+ * The small-batch kernels {@code gNx2} take the whole K at once, from the bias (batches up to
+ * {@link #GEMV_MAX_ROWS}: every row against one pass over the weights).
  */
 final class LinearTiles {
     private LinearTiles() {}
@@ -26,6 +29,10 @@ final class LinearTiles {
     static final long VB = (long) L * Float.BYTES;
     static final ByteOrder NO = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Batches up to this many rows run on the gNx2 kernels. */
+    static final int GEMV_MAX_ROWS = 8;
+    /** Vectors per packed panel of the gNx2 kernels. */
+    static final int GEMV_NB = 2;
 '''
 
 
@@ -98,8 +105,59 @@ tail = '''
     }
 }
 '''
+
+# Small batch: every row of the batch against one panel [K][NB*L] streamed once from memory (no K chunks,
+# so nothing but the input is re-read). U steps of K per iteration, each with its own accumulator set, so
+# that at least 8 FMA chains and 8 weight loads are in flight even for one row.
+GEMV_NB = 2
+
+
+def unroll(n):
+    return max(1, 8 // (n * GEMV_NB))
+
+
+def gemv(n):
+    nb, u = GEMV_NB, unroll(n)
+    o = [f'''
+    /** {n} row(s) x {nb} vectors over all of K, {u} step(s) of K per iteration: {n * nb * u} accumulators. */
+    static void g{n}x{nb}(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {{''']
+    if n > 1: o.append('        long ' + ', '.join(f'a{i} = {i} * as' for i in range(1, n)) + ';')
+    for j in range(nb): o.append(f'        FloatVector b{j} = FloatVector.fromMemorySegment(S, bias, bo + {j} * VB, NO);')
+    for i in range(n):
+        o.append('        FloatVector ' + ', '.join(f'c{i}{j} = b{j}' for j in range(nb)) + ';')
+    for s_ in range(1, u):
+        o.append('        FloatVector ' + ', '.join(f'd{s_}{i}{j} = FloatVector.zero(S)' for i in range(n) for j in range(nb)) + ';')
+    row = lambda i, x: f'a{i} + {x}' if i else x
+    o.append('        long x = 0;')
+    o.append('        int k = 0;')
+    if u > 1:
+        o.append(f'        for (int ke = kn - {u - 1}; k < ke; k += {u}, x += {4 * u}, wo += {u * nb} * VB) {{')
+        for s_ in range(u):
+            acc = (lambda i, j: f'c{i}{j}') if s_ == 0 else (lambda i, j, s_=s_: f'd{s_}{i}{j}')
+            for j in range(nb): o.append(f'            FloatVector w{s_}{j} = FloatVector.fromMemorySegment(S, w, wo + {s_ * nb + j} * VB, NO);')
+            for i in range(n):
+                xo = f'x + {4 * s_}' if s_ else 'x'
+                o.append(f'            FloatVector v{s_}{i} = FloatVector.broadcast(S, a.get(F, {row(i, xo)}));')
+                o.append('            ' + ' '.join(f'{acc(i, j)} = w{s_}{j}.fma(v{s_}{i}, {acc(i, j)});' for j in range(nb)))
+        o.append('        }')
+    o.append(f'        for (; k < kn; k++, x += 4, wo += {nb} * VB) {{')
+    for j in range(nb): o.append(f'            FloatVector w{j} = FloatVector.fromMemorySegment(S, w, wo + {j} * VB, NO);')
+    for i in range(n):
+        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, a.get(F, {row(i, "x")}));')
+        o.append('            ' + ' '.join(f'c{i}{j} = w{j}.fma(v{i}, c{i}{j});' for j in range(nb)))
+    o.append('        }')
+    for i in range(n):
+        for j in range(nb):
+            terms = f'c{i}{j}' + ''.join(f'.add(d{s_}{i}{j})' for s_ in range(1, u))
+            o.append(f'        {terms}.max(lo).intoMemorySegment(c, co + {i} * cs + {j} * VB, NO);')
+    o.append('    }')
+    return '\n'.join(o) + '\n'
+
+
 out = []
 for arg in sys.argv[1:] or ['6x4']:
     mr, nb = map(int, arg.split('x'))
     out.append(kernel(mr, nb))
-sys.stdout.write(hdr + ''.join(out) + tail)
+gemvs = ''.join(gemv(n) for n in range(1, 9))
+sys.stdout.write(hdr + ''.join(out) + tail[:-2] + gemvs + '}\n')

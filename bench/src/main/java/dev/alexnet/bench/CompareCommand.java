@@ -3,6 +3,7 @@ package dev.alexnet.bench;
 import dev.alexnet.device.JavaDevice;
 import dev.alexnet.kernels.Agreement;
 import dev.alexnet.model.Devices;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -93,19 +94,40 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "fp32", description = "CUDA math: fp32 or tf32 (tf32 is held to a 1e-2 bound) (default: ${DEFAULT-VALUE})")
     String precision;
 
+    @Option(names = "--fork", arity = "0..1", fallbackValue = "1", paramLabel = "JVMS",
+            description = "measure each row in its own fresh JVM (the same java, JVM options and class path), or in JVMS of them: the row is then the median JVM's, its note lists each JVM's median")
+    Integer fork;
+
+    @Option(names = "--fork-default-flags", description = "with --fork: start the fresh JVMs with only the options a library needs (Vector API module, native access), so the JIT runs as for a library user (tiered compilation on)")
+    boolean forkDefaultFlags;
+
+    @Option(names = "--peak-figures", hidden = true, description = "a forked child's peak figures, from its parent")
+    String peakFigures;
+
+    @Option(names = "--rows-json", hidden = true, paramLabel = "FILE", description = "a forked child's rows, for its parent")
+    Path rowsJson;
+
     @Override
     public Integer call() throws Exception {
         CompareRunner.Config cfg = config();
-        if ("true".equals(Machine.jitFlags().get("TieredCompilation"))) {
+        if (forkDefaultFlags && fork == null) throw new IllegalArgumentException("--fork-default-flags needs --fork");
+        if ("true".equals(Machine.jitFlags().get("TieredCompilation")) && rowsJson == null && !forkDefaultFlags) {
             System.err.println("note: tiered compilation is on; C1 has been seen to leave a big kernel ~100x slow for a whole run."
                     + " For timings, run the JVM with -XX:-TieredCompilation (results.json records the flags).");
         }
-        CompareRunner.Outcome o = new CompareRunner(cfg).run();
+        Fork forker = fork == null ? null : Fork.ofThisJvm(caseArgs(), fork, forkDefaultFlags);
+        CompareRunner.Outcome o = new CompareRunner(cfg, forker).run();
+        if (rowsJson != null) new ObjectMapper().writeValue(rowsJson.toFile(), o.rows());
         Reports.printTable(o, System.out);
         if (out != null) {
             Files.createDirectories(out);
             Reports.writeCsv(o, out.resolve("results.csv"));
-            Reports.writeJson(o, describe(cfg), out.resolve("results.json"));
+            Map<String, Object> described = describe(cfg);
+            if (fork != null) {
+                described.put("fork_jvms_per_row", fork);
+                described.put("fork_jvm_flags", forkDefaultFlags ? "default (only --add-modules, --enable-native-access)" : "the parent's");
+            }
+            Reports.writeJson(o, described, out.resolve("results.json"));
             List<Path> charts;
             try {
                 charts = Charts.write(o, out);
@@ -138,7 +160,7 @@ public final class CompareCommand implements Callable<Integer> {
         };
         List<CompareRunner.Backend> bs = new ArrayList<>();
         for (String b : backends) bs.add(CompareRunner.standard(b.strip().toLowerCase(), k, p));
-        Peak.Result peak = null;
+        Peak.Result peak = peakFigures != null ? Fork.decode(peakFigures) : null;
         if (peakGflops != null || peakGbs != null) {
             if (peakGflops == null || peakGbs == null) throw new IllegalArgumentException("give both --peak-gflops and --peak-gbs, or neither (then they are measured)");
             peak = Peak.given(threads, peakGflops, peakGbs);
@@ -161,6 +183,17 @@ public final class CompareCommand implements Callable<Integer> {
         double gpuBound = p == Devices.Precision.TF32 ? Agreement.TF32_BOUND : rtol;
         return new CompareRunner.Config(List.copyOf(bs), List.copyOf(batches), List.copyOf(threads), List.copyOf(layers), budget, peak,
                 checkAll, rtol, gpuBound, rt, timeLimitS * 1_000_000_000L, in, seed, System.err);
+    }
+
+    /** The per-case options as a forked child gets them (backend, batch, layer and threads are the parent's to choose). */
+    List<String> caseArgs() {
+        List<String> a = new ArrayList<>(List.of("--warmup-ms", Long.toString(warmupMs), "--min-warmup-ms", Long.toString(minWarmupMs),
+                "--time-ms", Long.toString(timeMs), "--min-reps", Integer.toString(minReps), "--max-case-ms", Long.toString(maxCaseMs),
+                "--rtol", Double.toString(rtol), "--ref-timing", refTiming, "--init", init, "--seed", Long.toString(seed),
+                "--kernels", kernels, "--precision", precision));
+        if (quick) a.add("--quick");
+        if (checkAll) a.add("--check-all-images");
+        return a;
     }
 
     /** The configuration as recorded in results.json. */

@@ -76,109 +76,190 @@ public final class CompareRunner {
     }
 
     private final Config cfg;
+    private final Fork fork;
 
     public CompareRunner(Config cfg) {
+        this(cfg, null);
+    }
+
+    /** With {@code fork} non-null, every row is measured in its own fresh JVM ({@link Fork}). */
+    public CompareRunner(Config cfg, Fork fork) {
         this.cfg = cfg;
+        this.fork = fork;
+    }
+
+    /** The devices of a run: one per (backend, thread count) that could start, and why the others could not. */
+    private record Opened(Map<String, Device> devices, Map<String, String> unavailable, Map<String, String> info) {}
+
+    /** What a run collects as it goes. */
+    private final class Pass {
+        final long t0 = System.nanoTime();
+        final long deadline = cfg.timeLimitNanos() <= 0 ? Long.MAX_VALUE : t0 + cfg.timeLimitNanos();
+        final List<Row> rows = new ArrayList<>();
+        final Peak.Result peak;
+        final Map<String, Device> devices;
+        final int total;
+        int done;
+        boolean timeLimitHit;
+
+        Pass(Peak.Result peak, Map<String, Device> devices, int cases) {
+            this.peak = peak;
+            this.devices = devices;
+            this.total = countCases(cases, devices.keySet());
+        }
+
+        boolean pastDeadline() {
+            if (System.nanoTime() <= deadline) return false;
+            timeLimitHit = true;
+            return true;
+        }
+
+        void add(Row row) {
+            addQuietly(row);
+            progress(cfg.progress(), done, total, t0, row);
+        }
+
+        void addQuietly(Row row) {
+            rows.add(row);
+            done++;
+        }
     }
 
     public Outcome run() {
-        long t0 = System.nanoTime();
-        long deadline = cfg.timeLimitNanos() <= 0 ? Long.MAX_VALUE : t0 + cfg.timeLimitNanos();
-        PrintStream log = cfg.progress();
         Map<String, Object> machine = Machine.describe();
-
-        Peak.Result peak = cfg.peak();
-        if (peak == null) {
-            log.println("measuring peak FMA throughput and bandwidth at " + cfg.threads() + " thread(s) ...");
-            peak = Peak.measure(cfg.threads(), 0.3, 64L << 20);
-            for (Peak.Figures f : peak.figures()) {
-                log.printf("  %d thread(s): FMA %.1f GFLOP/s, triad %.1f GB/s, read %.1f GB/s%n", f.threads(), f.fmaGflops(), f.triadGbs(), f.readGbs());
+        Peak.Result peak = peak();
+        Opened opened = openDevices(machine);
+        try (LayerTable table = LayerTable.create(cfg.init(), cfg.seed())) {
+            List<LayerTable.Case> cases = table.select(cfg.layers());
+            Pass pass = new Pass(peak, opened.devices(), cases.size());
+            for (int batch : cfg.batches()) {
+                for (LayerTable.Case c : cases) runCase(pass, batch, c);
             }
+            return new Outcome(List.copyOf(withRatios(pass.rows)), opened.unavailable(), peak, machine, opened.info(),
+                    table.weightsOrigin(), pass.timeLimitHit, (System.nanoTime() - pass.t0) / 1e9);
+        } finally {
+            closeAll(opened.devices().values());
         }
+    }
 
-        // Devices: one per (backend, thread count), created up front so unavailable backends are known early.
+    /** The configured peak, or this machine's, measured now at the run's thread counts. */
+    private Peak.Result peak() {
+        if (cfg.peak() != null) return cfg.peak();
+        PrintStream log = cfg.progress();
+        log.println("measuring peak FMA throughput and bandwidth at " + cfg.threads() + " thread(s) ...");
+        Peak.Result peak = Peak.measure(cfg.threads(), 0.3, 64L << 20);
+        for (Peak.Figures f : peak.figures()) {
+            log.printf("  %d thread(s): FMA %.1f GFLOP/s, triad %.1f GB/s, read %.1f GB/s%n", f.threads(), f.fmaGflops(), f.triadGbs(), f.readGbs());
+        }
+        return peak;
+    }
+
+    /** One device per (backend, thread count), created up front so that unavailable backends are known early. */
+    private Opened openDevices(Map<String, Object> machine) {
         Map<String, Device> devices = new LinkedHashMap<>();
         Map<String, String> unavailable = new LinkedHashMap<>();
-        Map<String, String> deviceInfo = new LinkedHashMap<>();
+        Map<String, String> info = new LinkedHashMap<>();
         for (Backend b : cfg.backends()) {
-            for (int t : b.threaded() ? cfg.threads() : List.of(cfg.threads().getFirst())) {
+            for (int t : threadsFor(b)) {
                 try {
                     Device d = b.factory().apply(t);
                     devices.put(key(b.name(), t), d);
                     String desc = Machine.deviceDescription(d);
-                    deviceInfo.put(d.name(), desc != null ? desc : d.getClass().getName());
+                    info.put(d.name(), desc != null ? desc : d.getClass().getName());
                 } catch (Throwable e) {
                     unavailable.put(b.name(), Machine.rootMessage(e));
-                    log.println("backend " + b.name() + " unavailable: " + Machine.rootMessage(e));
+                    cfg.progress().println("backend " + b.name() + " unavailable: " + Machine.rootMessage(e));
                     break;
                 }
             }
         }
         if (devices.keySet().stream().anyMatch(k -> k.startsWith("dnnl:"))) machine.put("onednn", Machine.dnnlVersion());
         if (devices.keySet().stream().anyMatch(k -> k.startsWith("cuda:"))) machine.put("cuda", Machine.cudaLibraries());
+        return new Opened(devices, unavailable, info);
+    }
 
-        List<Row> rows = new ArrayList<>();
-        boolean timeLimitHit = false;
-        try (LayerTable table = LayerTable.create(cfg.init(), cfg.seed())) {
-            List<LayerTable.Case> cases = table.select(cfg.layers());
-            int total = countCases(cases.size(), devices.keySet());
-            int done = 0;
-            for (int batch : cfg.batches()) {
-                for (LayerTable.Case c : cases) {
-                    try (Arena arena = Arena.ofShared()) {
-                        MemorySegment input = arena.allocate(batch * c.inputFloats() * Float.BYTES, 64);
-                        MemorySegment output = arena.allocate(batch * c.outputFloats() * Float.BYTES, 64);
-                        LayerTable.fillInput(c, input, batch);
-                        if (System.nanoTime() > deadline) {
-                            timeLimitHit = true;
-                            for (Backend b : cfg.backends()) for (int t : threadsFor(b)) {
-                                Device d = devices.get(key(b.name(), t));
-                                if (d == null || (b.name().equals("ref") && !refTimed(batch))) continue;
-                                rows.add(Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "SKIP", null, boundFor(b), "time limit reached"));
-                                done++;
-                            }
-                            continue;
-                        }
-                        try (Oracle oracle = new Oracle(c, batch, input, cfg.checkAllImages())) {
-                            for (int t : cfg.threads()) {
-                                for (Backend b : cfg.backends()) {
-                                    if (!b.threaded() && t != cfg.threads().getFirst()) continue;
-                                    Device d = devices.get(key(b.name(), t));
-                                    if (d == null) continue;
-                                    Row row;
-                                    if (b.name().equals("ref") && cfg.refTiming() != RefTiming.FULL) {
-                                        if (!refTimed(batch)) continue;
-                                        row = oracleRow(b, d, batch, c, oracle, peak);
-                                    } else if (System.nanoTime() > deadline) {
-                                        timeLimitHit = true;
-                                        row = Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "SKIP", null, boundFor(b), "time limit reached");
-                                    } else {
-                                        boolean refFull = b.name().equals("ref");
-                                        row = measure(b, d, t, batch, c, input, output, oracle, peak,
-                                                refFull ? Timing.Budget.single() : cfg.budget());
-                                    }
-                                    rows.add(row);
-                                    done++;
-                                    progress(log, done, total, t0, row);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            String origin = table.weightsOrigin();
-            rows = withRatios(rows);
-            return new Outcome(List.copyOf(rows), unavailable, peak, machine, deviceInfo, origin, timeLimitHit,
-                    (System.nanoTime() - t0) / 1e9);
-        } finally {
-            devices.values().forEach(d -> {
-                try {
-                    d.close();
-                } catch (RuntimeException e) {
-                    log.println("closing " + d.name() + ": " + e.getMessage());
-                }
-            });
+    /** One (batch, case): every thread count and backend on the same input, or SKIP rows past the time limit. */
+    private void runCase(Pass pass, int batch, LayerTable.Case c) {
+        if (pass.pastDeadline()) {
+            skipCase(pass, batch, c);
+            return;
         }
+        if (fork != null) {
+            forEachDevice(pass, batch, (b, t, d) -> forkedRow(pass, b, d, t, batch, c));
+            return;
+        }
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment input = arena.allocate(batch * c.inputFloats() * Float.BYTES, 64);
+            MemorySegment output = arena.allocate(batch * c.outputFloats() * Float.BYTES, 64);
+            LayerTable.fillInput(c, input, batch);
+            try (Oracle oracle = new Oracle(c, batch, input, cfg.checkAllImages())) {
+                forEachDevice(pass, batch, (b, t, d) -> rowFor(pass, b, d, t, batch, c, input, output, oracle));
+            }
+        }
+    }
+
+    /** Makes the row of one backend at one thread count. */
+    private interface RowMaker { Row make(Backend b, int t, Device d); }
+
+    /** Thread counts outside, backends inside, so each backend's rows for a case are taken seconds apart. */
+    private void forEachDevice(Pass pass, int batch, RowMaker maker) {
+        for (int t : cfg.threads()) {
+            for (Backend b : cfg.backends()) {
+                if (!b.threaded() && t != cfg.threads().getFirst()) continue;
+                Device d = pass.devices.get(key(b.name(), t));
+                if (d == null || (isRef(b) && !refTimed(batch) && cfg.refTiming() != RefTiming.FULL)) continue;
+                pass.add(maker.make(b, t, d));
+            }
+        }
+    }
+
+    /** The row of one device in this JVM: the oracle's own for ref, SKIP past the time limit, else measured. */
+    private Row rowFor(Pass pass, Backend b, Device d, int t, int batch, LayerTable.Case c, MemorySegment input,
+                       MemorySegment output, Oracle oracle) {
+        if (isRef(b) && cfg.refTiming() != RefTiming.FULL) return oracleRow(b, d, batch, c, oracle, pass.peak);
+        if (pass.pastDeadline()) return timeLimitRow(b, d, t, batch, c);
+        return measure(b, d, t, batch, c, input, output, oracle, pass.peak, isRef(b) ? Timing.Budget.single() : cfg.budget());
+    }
+
+    /** Every row of a case that the time limit leaves out. */
+    private void skipCase(Pass pass, int batch, LayerTable.Case c) {
+        for (Backend b : cfg.backends()) {
+            for (int t : threadsFor(b)) {
+                Device d = pass.devices.get(key(b.name(), t));
+                if (d == null || (isRef(b) && !refTimed(batch))) continue;
+                pass.addQuietly(timeLimitRow(b, d, t, batch, c));
+            }
+        }
+    }
+
+    private Row timeLimitRow(Backend b, Device d, int t, int batch, LayerTable.Case c) {
+        return Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "SKIP", null, boundFor(b), "time limit reached");
+    }
+
+    /** One row measured in a fresh JVM (or in {@link Fork#jvms} of them: the median one, with the spread noted). */
+    private Row forkedRow(Pass pass, Backend b, Device d, int t, int batch, LayerTable.Case c) {
+        if (pass.pastDeadline()) return timeLimitRow(b, d, t, batch, c);
+        try {
+            return fork.measure(b.name(), t, batch, c.name(), pass.peak);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+            return Row.untimed(b.name(), d.name(), threadsLabel(b, t), batch, c, "ERROR", null, boundFor(b),
+                    "forked JVM: " + Machine.rootMessage(e));
+        }
+    }
+
+    private void closeAll(Iterable<Device> devices) {
+        for (Device d : devices) {
+            try {
+                d.close();
+            } catch (RuntimeException e) {
+                cfg.progress().println("closing " + d.name() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static boolean isRef(Backend b) {
+        return b.name().equals("ref");
     }
 
     private boolean refTimed(int batch) {

@@ -36,6 +36,12 @@ public record Row(String backend, String device, int threads, int batch, String 
                 maxAbs, maxRel, bound, checkedImages, compileMs, note);
     }
 
+    public Row withNote(String n) {
+        return new Row(backend, device, threads, batch, layer, kind, unit, status, reps, warmupReps, warmupMs, steady, drift,
+                medianMs, minMs, p25Ms, p75Ms, maxMs, iqrPct, work, throughput, imagesPerSec, pctPeak, vsDnnl,
+                maxAbs, maxRel, bound, checkedImages, compileMs, n);
+    }
+
     /** A row without timings (SKIP or ERROR before anything was measured). */
     static Row untimed(String backend, String device, int threads, int batch, LayerTable.Case c, String status,
                        Agreement a, double bound, String note) {

@@ -13,6 +13,8 @@ import java.nio.ByteOrder;
  * {@code as} bytes), {@code w}: a packed panel [K][NB*L], {@code c}: output rows padded to whole panels
  * (stride {@code cs} bytes), so no masks. The first chunk starts from the bias, later ones from the
  * partial sums in {@code c}; {@code lo} is 0 on the last chunk of a ReLU layer and -inf otherwise.
+ * The small-batch kernels {@code gNx2} take the whole K at once, from the bias (batches up to
+ * {@link #GEMV_MAX_ROWS}: every row against one pass over the weights).
  */
 final class LinearTiles {
     private LinearTiles() {}
@@ -22,6 +24,10 @@ final class LinearTiles {
     static final long VB = (long) L * Float.BYTES;
     static final ByteOrder NO = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Batches up to this many rows run on the gNx2 kernels. */
+    static final int GEMV_MAX_ROWS = 8;
+    /** Vectors per packed panel of the gNx2 kernels. */
+    static final int GEMV_NB = 2;
 
     /** 6 rows x 4 vectors of outputs over one K chunk: 24 accumulators. */
     static void k6x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
@@ -129,5 +135,332 @@ final class LinearTiles {
         c1.add(d1).max(lo).intoMemorySegment(c, co + VB, NO);
         c2.add(d2).max(lo).intoMemorySegment(c, co + 2 * VB, NO);
         c3.add(d3).max(lo).intoMemorySegment(c, co + 3 * VB, NO);
+    }
+
+    /** 1 row(s) x 2 vectors over all of K, 4 step(s) of K per iteration: 8 accumulators. */
+    static void g1x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector d100 = FloatVector.zero(S), d101 = FloatVector.zero(S);
+        FloatVector d200 = FloatVector.zero(S), d201 = FloatVector.zero(S);
+        FloatVector d300 = FloatVector.zero(S), d301 = FloatVector.zero(S);
+        long x = 0;
+        int k = 0;
+        for (int ke = kn - 3; k < ke; k += 4, x += 16, wo += 8 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01);
+            FloatVector w10 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w11 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v10 = FloatVector.broadcast(S, a.get(F, x + 4));
+            d100 = w10.fma(v10, d100); d101 = w11.fma(v10, d101);
+            FloatVector w20 = FloatVector.fromMemorySegment(S, w, wo + 4 * VB, NO);
+            FloatVector w21 = FloatVector.fromMemorySegment(S, w, wo + 5 * VB, NO);
+            FloatVector v20 = FloatVector.broadcast(S, a.get(F, x + 8));
+            d200 = w20.fma(v20, d200); d201 = w21.fma(v20, d201);
+            FloatVector w30 = FloatVector.fromMemorySegment(S, w, wo + 6 * VB, NO);
+            FloatVector w31 = FloatVector.fromMemorySegment(S, w, wo + 7 * VB, NO);
+            FloatVector v30 = FloatVector.broadcast(S, a.get(F, x + 12));
+            d300 = w30.fma(v30, d300); d301 = w31.fma(v30, d301);
+        }
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+        }
+        c00.add(d100).add(d200).add(d300).max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.add(d101).add(d201).add(d301).max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+    }
+
+    /** 2 row(s) x 2 vectors over all of K, 2 step(s) of K per iteration: 8 accumulators. */
+    static void g2x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector d100 = FloatVector.zero(S), d101 = FloatVector.zero(S), d110 = FloatVector.zero(S), d111 = FloatVector.zero(S);
+        long x = 0;
+        int k = 0;
+        for (int ke = kn - 1; k < ke; k += 2, x += 8, wo += 4 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01);
+            FloatVector v01 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w00.fma(v01, c10); c11 = w01.fma(v01, c11);
+            FloatVector w10 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w11 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v10 = FloatVector.broadcast(S, a.get(F, x + 4));
+            d100 = w10.fma(v10, d100); d101 = w11.fma(v10, d101);
+            FloatVector v11 = FloatVector.broadcast(S, a.get(F, a1 + x + 4));
+            d110 = w10.fma(v11, d110); d111 = w11.fma(v11, d111);
+        }
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+        }
+        c00.add(d100).max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.add(d101).max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.add(d110).max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.add(d111).max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+    }
+
+    /** 3 row(s) x 2 vectors over all of K, 1 step(s) of K per iteration: 6 accumulators. */
+    static void g3x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as, a2 = 2 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector c20 = b0, c21 = b1;
+        long x = 0;
+        int k = 0;
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+    }
+
+    /** 4 row(s) x 2 vectors over all of K, 1 step(s) of K per iteration: 8 accumulators. */
+    static void g4x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as, a2 = 2 * as, a3 = 3 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector c20 = b0, c21 = b1;
+        FloatVector c30 = b0, c31 = b1;
+        long x = 0;
+        int k = 0;
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21);
+            FloatVector v3 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+    }
+
+    /** 5 row(s) x 2 vectors over all of K, 1 step(s) of K per iteration: 10 accumulators. */
+    static void g5x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as, a2 = 2 * as, a3 = 3 * as, a4 = 4 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector c20 = b0, c21 = b1;
+        FloatVector c30 = b0, c31 = b1;
+        FloatVector c40 = b0, c41 = b1;
+        long x = 0;
+        int k = 0;
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21);
+            FloatVector v3 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31);
+            FloatVector v4 = FloatVector.broadcast(S, a.get(F, a4 + x));
+            c40 = w0.fma(v4, c40); c41 = w1.fma(v4, c41);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+        c40.max(lo).intoMemorySegment(c, co + 4 * cs + 0 * VB, NO);
+        c41.max(lo).intoMemorySegment(c, co + 4 * cs + 1 * VB, NO);
+    }
+
+    /** 6 row(s) x 2 vectors over all of K, 1 step(s) of K per iteration: 12 accumulators. */
+    static void g6x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as, a2 = 2 * as, a3 = 3 * as, a4 = 4 * as, a5 = 5 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector c20 = b0, c21 = b1;
+        FloatVector c30 = b0, c31 = b1;
+        FloatVector c40 = b0, c41 = b1;
+        FloatVector c50 = b0, c51 = b1;
+        long x = 0;
+        int k = 0;
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21);
+            FloatVector v3 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31);
+            FloatVector v4 = FloatVector.broadcast(S, a.get(F, a4 + x));
+            c40 = w0.fma(v4, c40); c41 = w1.fma(v4, c41);
+            FloatVector v5 = FloatVector.broadcast(S, a.get(F, a5 + x));
+            c50 = w0.fma(v5, c50); c51 = w1.fma(v5, c51);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+        c40.max(lo).intoMemorySegment(c, co + 4 * cs + 0 * VB, NO);
+        c41.max(lo).intoMemorySegment(c, co + 4 * cs + 1 * VB, NO);
+        c50.max(lo).intoMemorySegment(c, co + 5 * cs + 0 * VB, NO);
+        c51.max(lo).intoMemorySegment(c, co + 5 * cs + 1 * VB, NO);
+    }
+
+    /** 7 row(s) x 2 vectors over all of K, 1 step(s) of K per iteration: 14 accumulators. */
+    static void g7x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as, a2 = 2 * as, a3 = 3 * as, a4 = 4 * as, a5 = 5 * as, a6 = 6 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector c20 = b0, c21 = b1;
+        FloatVector c30 = b0, c31 = b1;
+        FloatVector c40 = b0, c41 = b1;
+        FloatVector c50 = b0, c51 = b1;
+        FloatVector c60 = b0, c61 = b1;
+        long x = 0;
+        int k = 0;
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21);
+            FloatVector v3 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31);
+            FloatVector v4 = FloatVector.broadcast(S, a.get(F, a4 + x));
+            c40 = w0.fma(v4, c40); c41 = w1.fma(v4, c41);
+            FloatVector v5 = FloatVector.broadcast(S, a.get(F, a5 + x));
+            c50 = w0.fma(v5, c50); c51 = w1.fma(v5, c51);
+            FloatVector v6 = FloatVector.broadcast(S, a.get(F, a6 + x));
+            c60 = w0.fma(v6, c60); c61 = w1.fma(v6, c61);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+        c40.max(lo).intoMemorySegment(c, co + 4 * cs + 0 * VB, NO);
+        c41.max(lo).intoMemorySegment(c, co + 4 * cs + 1 * VB, NO);
+        c50.max(lo).intoMemorySegment(c, co + 5 * cs + 0 * VB, NO);
+        c51.max(lo).intoMemorySegment(c, co + 5 * cs + 1 * VB, NO);
+        c60.max(lo).intoMemorySegment(c, co + 6 * cs + 0 * VB, NO);
+        c61.max(lo).intoMemorySegment(c, co + 6 * cs + 1 * VB, NO);
+    }
+
+    /** 8 row(s) x 2 vectors over all of K, 1 step(s) of K per iteration: 16 accumulators. */
+    static void g8x2(MemorySegment a, long as, int kn, MemorySegment w, long wo,
+                     MemorySegment c, long co, long cs, MemorySegment bias, long bo, float lo) {
+        long a1 = 1 * as, a2 = 2 * as, a3 = 3 * as, a4 = 4 * as, a5 = 5 * as, a6 = 6 * as, a7 = 7 * as;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, bias, bo + 0 * VB, NO);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, bias, bo + 1 * VB, NO);
+        FloatVector c00 = b0, c01 = b1;
+        FloatVector c10 = b0, c11 = b1;
+        FloatVector c20 = b0, c21 = b1;
+        FloatVector c30 = b0, c31 = b1;
+        FloatVector c40 = b0, c41 = b1;
+        FloatVector c50 = b0, c51 = b1;
+        FloatVector c60 = b0, c61 = b1;
+        FloatVector c70 = b0, c71 = b1;
+        long x = 0;
+        int k = 0;
+        for (; k < kn; k++, x += 4, wo += 2 * VB) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector v0 = FloatVector.broadcast(S, a.get(F, x));
+            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01);
+            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11);
+            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21);
+            FloatVector v3 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31);
+            FloatVector v4 = FloatVector.broadcast(S, a.get(F, a4 + x));
+            c40 = w0.fma(v4, c40); c41 = w1.fma(v4, c41);
+            FloatVector v5 = FloatVector.broadcast(S, a.get(F, a5 + x));
+            c50 = w0.fma(v5, c50); c51 = w1.fma(v5, c51);
+            FloatVector v6 = FloatVector.broadcast(S, a.get(F, a6 + x));
+            c60 = w0.fma(v6, c60); c61 = w1.fma(v6, c61);
+            FloatVector v7 = FloatVector.broadcast(S, a.get(F, a7 + x));
+            c70 = w0.fma(v7, c70); c71 = w1.fma(v7, c71);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+        c40.max(lo).intoMemorySegment(c, co + 4 * cs + 0 * VB, NO);
+        c41.max(lo).intoMemorySegment(c, co + 4 * cs + 1 * VB, NO);
+        c50.max(lo).intoMemorySegment(c, co + 5 * cs + 0 * VB, NO);
+        c51.max(lo).intoMemorySegment(c, co + 5 * cs + 1 * VB, NO);
+        c60.max(lo).intoMemorySegment(c, co + 6 * cs + 0 * VB, NO);
+        c61.max(lo).intoMemorySegment(c, co + 6 * cs + 1 * VB, NO);
+        c70.max(lo).intoMemorySegment(c, co + 7 * cs + 0 * VB, NO);
+        c71.max(lo).intoMemorySegment(c, co + 7 * cs + 1 * VB, NO);
     }
 }

@@ -2,6 +2,7 @@ package dev.alexnet.kernels.vec;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -11,8 +12,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #run} hands the same {@link Task} to every member and returns when all have finished.
  *
  * <p>No allocation per dispatch: a generation counter wakes the workers (they spin briefly, then
- * park), a counter of pending members wakes the caller. Not the common ForkJoinPool: the device owns
+ * park), a counter of finished shares wakes the caller. Not the common ForkJoinPool: the device owns
  * its threads, and {@link #close} ends them.
+ *
+ * <p>Shares are claimed, not assigned: the caller and each worker take the next unclaimed member index
+ * until none is left, so a worker that the OS has not scheduled yet (another process on its core, a
+ * wake-up from park) delays the step by nothing: the caller runs that share itself. Without this, one
+ * descheduled worker made every two-thread step wait for a scheduler time slice (milliseconds, where a
+ * batch-1 step takes tens of microseconds). A task therefore must not assume that member m runs on
+ * any particular thread, nor that two members run at the same time (no barriers inside a task).
  */
 public final class ThreadTeam implements AutoCloseable {
     static { Preload.classes(); } // before anything here gets hot: see Preload
@@ -26,7 +34,9 @@ public final class ThreadTeam implements AutoCloseable {
     private final int size;
     private final Thread[] workers;
     private final ReentrantLock lock = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger finished = new AtomicInteger();
+    /** generation << 8 | the next unclaimed member index of that generation's task. */
+    private final AtomicLong ticket = new AtomicLong();
     private volatile Task task;
     private volatile long generation;
     private volatile Thread caller;
@@ -34,7 +44,7 @@ public final class ThreadTeam implements AutoCloseable {
     private volatile Throwable failure;
 
     public ThreadTeam(int size) {
-        if (size < 1) throw new IllegalArgumentException("a team needs at least one thread: " + size);
+        if (size < 1 || size > 255) throw new IllegalArgumentException("a team needs 1 to 255 threads: " + size);
         this.size = size;
         this.workers = new Thread[size - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -48,7 +58,7 @@ public final class ThreadTeam implements AutoCloseable {
 
     public int size() { return size; }
 
-    /** Runs {@code t} on every member (the caller included) and waits for all of them. */
+    /** Runs {@code t} for every member index (shares claimed by the caller and the workers) and waits for all of them. */
     public void run(Task t) {
         if (size == 1) {
             t.run(0, 1);
@@ -60,16 +70,18 @@ public final class ThreadTeam implements AutoCloseable {
             failure = null;
             caller = Thread.currentThread();
             task = t;
-            pending.set(size - 1);
-            generation = generation + 1; // publishes task (volatile write after the plain ones)
+            finished.set(0);
+            long g = generation + 1;
+            ticket.set(g << 8);
+            generation = g; // publishes task and the ticket (volatile write after the others)
             for (Thread w : workers) LockSupport.unpark(w);
             Throwable mine = null;
             try {
-                t.run(0, size);
+                runShares(g);
             } catch (Throwable e) {
                 mine = e;
             }
-            for (int i = 0; pending.get() != 0; i++) {
+            for (int i = 0; finished.get() != size; i++) {
                 if (i < SPINS) Thread.onSpinWait();
                 else LockSupport.park(this);
             }
@@ -83,6 +95,25 @@ public final class ThreadTeam implements AutoCloseable {
         }
     }
 
+    /**
+     * Claims and runs shares of generation {@code g} until none is left. A claimed share keeps its
+     * generation from finishing, so {@code task} read after the claim is that generation's task.
+     */
+    private void runShares(long g) {
+        while (true) {
+            long s = ticket.get();
+            int m = (int) (s & 0xFF);
+            if (s >>> 8 != g || m >= size) return;
+            if (!ticket.compareAndSet(s, s + 1)) continue;
+            try {
+                task.run(m, size);
+            } catch (Throwable e) {
+                failure = e;
+            }
+            if (finished.incrementAndGet() == size) LockSupport.unpark(caller);
+        }
+    }
+
     private void work(int member) {
         long seen = 0;
         while (true) {
@@ -93,12 +124,7 @@ public final class ThreadTeam implements AutoCloseable {
             }
             if (closed) return;
             seen = g;
-            try {
-                task.run(member, size);
-            } catch (Throwable e) {
-                failure = e;
-            }
-            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+            runShares(g);
         }
     }
 
