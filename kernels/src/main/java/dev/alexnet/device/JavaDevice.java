@@ -80,6 +80,7 @@ public final class JavaDevice implements Device {
         private final List<Layer> layers;
         private final int batch;
         private final Arena arena = Arena.ofShared();
+        private final RunGuard guard = new RunGuard("ref program");
         private final MemorySegment[] buffers; // buffers[i] = output of layer i (the last one writes to the caller's)
 
         ReferenceProgram(List<Layer> layers, int batch) {
@@ -99,6 +100,17 @@ public final class JavaDevice implements Device {
         public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
             dev.alexnet.kernels.Checks.floats(input, inputFloats(), "program input");
             dev.alexnet.kernels.Checks.floats(output, outputFloats(), "program output");
+            guard.enter();
+            try {
+                dev.alexnet.kernels.Checks.accessible(input, "program input");
+                dev.alexnet.kernels.Checks.accessible(output, "program output");
+                runLayers(input, output, timer);
+            } finally {
+                guard.exit();
+            }
+        }
+
+        private void runLayers(MemorySegment input, MemorySegment output, LayerTimer timer) {
             MemorySegment in = input;
             for (int i = 0; i < layers.size(); i++) {
                 MemorySegment out = i == layers.size() - 1 ? output : buffers[i];
@@ -122,7 +134,7 @@ public final class JavaDevice implements Device {
 
         @Override
         public void close() {
-            if (arena.scope().isAlive()) arena.close();
+            if (guard.close()) arena.close();
         }
     }
 }

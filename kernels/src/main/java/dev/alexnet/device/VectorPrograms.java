@@ -32,6 +32,12 @@ import java.util.List;
  * once; {@link Program#run} allocates nothing. Pass input and output segments that the device's threads
  * may access (shared, global or auto arenas): with a confined caller's segment, the steps touching it
  * run on the calling thread alone.
+ *
+ * <p>Memory safety: the steps that touch the caller's segments (the first reorder, the last layer or
+ * reorder) use the JDK's checked accessors; the convolution tiles, which load through absolute addresses,
+ * read only buffers of this program's arena. {@link Program#run} checks at entry that the caller's
+ * segments are alive and accessible from the calling thread ({@link WrongThreadException} otherwise),
+ * and a {@link RunGuard} keeps the arena open until the run in flight returns.
  */
 final class VectorPrograms {
     private VectorPrograms() {}
@@ -61,6 +67,7 @@ final class VectorPrograms {
         private final ThreadTeam team;
         private final boolean ownsTeam;
         private final Arena arena = Arena.ofShared();
+        private final RunGuard guard = new RunGuard("java program");
         private final Step[] steps;
         private final long[] nanos;
         private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
@@ -190,6 +197,11 @@ final class VectorPrograms {
                 boolean last = li == layers.size() - 1;
                 MemorySegment dst = last && outL == null ? null
                         : outL != null ? nhwcBuffer(outL, 0f) : buffer(layers.get(li).spec().outputSize());
+                // The convolution tiles read through absolute addresses: only buffers this program owns, never
+                // the caller's input (prepareInput always puts a checked reorder first).
+                if (layers.get(li).spec() instanceof LayerSpec.Conv && curSeg == null) {
+                    throw new IllegalStateException("a convolution step would read the caller's input directly");
+                }
                 Step s = layerStep(li, layers.get(li), cur, outL, perm);
                 append(s, dst);
                 cur = outL;
@@ -300,7 +312,17 @@ final class VectorPrograms {
         public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
             Checks.floats(input, inputFloats, "program input");
             Checks.floats(output, outputFloats, "program output");
-            if (!arena.scope().isAlive()) throw new IllegalStateException("program closed");
+            guard.enter();
+            try {
+                Checks.accessible(input, "program input");
+                Checks.accessible(output, "program output");
+                runSteps(input, output, timer);
+            } finally {
+                guard.exit();
+            }
+        }
+
+        private void runSteps(MemorySegment input, MemorySegment output, LayerTimer timer) {
             Step lastStep = steps[steps.length - 1];
             boolean timed = timer.enabled();
             for (int i = 0; i < steps.length; i++) {
@@ -325,7 +347,8 @@ final class VectorPrograms {
 
         @Override
         public void close() {
-            if (arena.scope().isAlive()) arena.close();
+            if (!guard.close()) return;
+            arena.close();
             if (ownsTeam) team.close();
         }
     }
