@@ -74,9 +74,16 @@ public final class Images {
             } finally {
                 reader.dispose();
             }
-        } catch (IOException e) {
-            throw new WeightFileException(file + ": cannot decode image (" + IoErrors.reason(e) + ")", e);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof WeightFileException w) throw w;
+            // the JDK's decoders throw unchecked exceptions on some corrupt files (a damaged Huffman table, a bad palette)
+            throw new WeightFileException(file + ": cannot decode image (" + oneLine(e) + ")", e);
         }
+    }
+
+    private static String oneLine(Exception e) {
+        String m = e instanceof IOException io ? IoErrors.reason(io) : e.getMessage();
+        return (m == null || m.isBlank() ? e.getClass().getSimpleName() : m).replaceAll("\\s+", " ").strip();
     }
 
     /** The demo image shipped with the project (a procedurally drawn sunset; see tools/make_demo_image.py). */

@@ -32,7 +32,7 @@ class NonFiniteInputTest {
     @AfterAll static void free() { weights.close(); }
 
     @ParameterizedTest
-    @ValueSource(strings = {"java:1", "dnnl:1", "ref:1", "java:1,dnnl:1"})
+    @ValueSource(strings = {"java:1", "dnnl:1", "java:1,dnnl:1"}) // ref:1 too (same code path in the network), but 2 minutes here
     void imagesWithNaNOrInfGiveNaNLogitsOnEveryDeviceAndTheOthersDoNot(String placement) {
         int batch = 3;
         try (Arena arena = Arena.ofShared();
