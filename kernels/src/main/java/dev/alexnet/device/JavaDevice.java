@@ -23,6 +23,7 @@ public final class JavaDevice implements Device {
     private final int threads;
     private final Kernels kernels;
     private final List<AutoCloseable> programs = new ArrayList<>();
+    private boolean closed;
     private ThreadTeam team; // VECTOR only: the device's threads (the caller of run() is member 0), made on first compile
 
     public JavaDevice(int threads, Kernels kernels) {
@@ -39,6 +40,7 @@ public final class JavaDevice implements Device {
 
     @Override
     public synchronized Program compile(List<Layer> layers, int batch) {
+        ensureOpen();
         Device.checkChain(layers);
         Program p = switch (kernels) {
             case REFERENCE -> new ReferenceProgram(Device.inferenceLayers(layers), batch);
@@ -53,14 +55,21 @@ public final class JavaDevice implements Device {
 
     @Override
     public synchronized TrainingProgram compileTraining(List<TrainLayer> layers, int batch) {
+        ensureOpen();
         if (kernels == Kernels.VECTOR && team == null) team = new ThreadTeam(threads);
         TrainingProgram p = new JavaTrainingProgram(layers, batch, kernels == Kernels.VECTOR ? team : null);
         programs.add(p);
         return p;
     }
 
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException(name() + " is closed");
+    }
+
+    /** Closes every program (each waits for a run in flight on another thread), then the threads. */
     @Override
     public synchronized void close() {
+        closed = true;
         for (AutoCloseable p : programs) {
             try {
                 p.close();

@@ -35,6 +35,9 @@ public final class NpyDataset implements Dataset {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
+    /** Classes a label file may imply (ImageNet-21k has 21,841). */
+    public static final int MAX_CLASSES = 100_000;
+
     private final Arena arena;
     private final MemorySegment x;
     private final int[] labels;
@@ -66,6 +69,11 @@ public final class NpyDataset implements Dataset {
         if (lh.shape.length != 1) throw new DataException(labelFile + ": shape " + lh.shapeText() + ", expected [N]");
         int[] labels = readLabels(labelFile, lh);
         int max = IntStream.of(labels).max().orElse(-1);
+        if (classNames == null && max >= MAX_CLASSES) {
+            // without names the classes are 0..max: a stray huge label would make that many (fc8 rows, name strings)
+            throw new DataException(labelFile + ": label " + max + " implies " + (max + 1L) + " classes; at most " + MAX_CLASSES
+                    + " are supported (labels are class indices 0..classes-1)");
+        }
         List<String> names = classNames != null ? List.copyOf(classNames)
                 : IntStream.rangeClosed(0, max).mapToObj(Integer::toString).toList();
         for (int i = 0; i < labels.length; i++) {
