@@ -59,13 +59,13 @@ fuzz:
 	    -Dalexnet.test.groups=fuzz -Dalexnet.test.excludedGroups=gpu,soak -Dalexnet.test.extra=-Dalexnet.fuzz.seconds=$(FUZZ_SECONDS)
 
 # 10,000 passes at batch 1 and 500 at batch 32 on java:2, dnnl:2 and two java:1 towers, times SOAK_SCALE:
-# RSS within 1%, live native bytes and oneDNN handles unchanged, logits bitwise the same. Fixed heap, so
+# RSS within 1%, live native bytes (NMT) and oneDNN handles unchanged, logits bitwise the same. Fixed heap, so
 # that heap growth does not count as a leak.
 SOAK_SCALE ?= 1
 soak:
 	$(MVN) verify -pl tests -am -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false \
 	    -Dalexnet.test.groups=soak -Dalexnet.test.excludedGroups=gpu,fuzz \
-	    "-Dalexnet.test.extra=-Dalexnet.soak.scale=$(SOAK_SCALE) -Xms1g -Xmx1g -XX:+AlwaysPreTouch"
+	    "-Dalexnet.test.extra=-Dalexnet.soak.scale=$(SOAK_SCALE) -Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:NativeMemoryTracking=summary"
 
 # GPU-tagged tests only, with Maven (on a CUDA host without Maven, use the gpu-bundle: docs/GPU.md).
 test-gpu:
