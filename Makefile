@@ -52,11 +52,12 @@ check-generated:
 	done; exit $$status
 
 # The file readers (safetensors, .npy, images, training data) under random mutations, FUZZ_SECONDS each;
-# failing inputs land in tests/target/fuzz-findings. `make test` replays the committed corpus only.
+# failing inputs land in tests/target/fuzz-findings. A 1 GB heap: a small file that needs more is a finding.
+# `make test` replays the committed corpus only.
 FUZZ_SECONDS ?= 60
 fuzz:
 	$(MVN) verify -pl tests -am -Dtest=FuzzLongTest -Dsurefire.failIfNoSpecifiedTests=false \
-	    -Dalexnet.test.groups=fuzz -Dalexnet.test.excludedGroups=gpu,soak -Dalexnet.test.extra=-Dalexnet.fuzz.seconds=$(FUZZ_SECONDS)
+	    -Dalexnet.test.groups=fuzz -Dalexnet.test.excludedGroups=gpu,soak "-Dalexnet.test.extra=-Dalexnet.fuzz.seconds=$(FUZZ_SECONDS) -Xmx1g"
 
 # 10,000 passes at batch 1 and 500 at batch 32 on java:2, dnnl:2 and two java:1 towers, times SOAK_SCALE:
 # RSS within 1%, live native bytes (NMT) and oneDNN handles unchanged, logits bitwise the same. Fixed heap, so
