@@ -139,22 +139,33 @@ public final class NpyDataset implements Dataset {
                 throw new DataException(file + ": Fortran-ordered array, expected C order (save np.ascontiguousarray(arr))");
             }
             List<Long> dims = new ArrayList<>();
-            for (String d : group(SHAPE, h, file, "shape").split(",")) {
+            String shape = group(SHAPE, h, file, "shape");
+            for (String d : shape.split(",")) {
                 if (d.isBlank()) continue;
                 try {
                     long v = Long.parseLong(d.strip().replace("L", ""));
-                    if (v <= 0) throw new DataException(file + ": shape " + h.strip() + " has a dimension " + v + " (empty arrays are not supported)");
+                    if (v <= 0) throw new DataException(file + ": shape (" + printable(shape) + ") has a dimension " + v + " (empty arrays are not supported)");
                     dims.add(v);
                 } catch (NumberFormatException e) {
-                    throw new DataException(file + ": bad dimension '" + d.strip() + "' in .npy shape", e);
+                    throw new DataException(file + ": bad dimension '" + printable(d.strip()) + "' in .npy shape", e);
                 }
             }
-            return new Header(descr, dims.stream().mapToLong(Long::longValue).toArray(), start + len, fileSize);
+            return new Header(printable(descr), dims.stream().mapToLong(Long::longValue).toArray(), start + len, fileSize);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": no such file", e);
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Header text fit for a one-line message: control and non-ASCII characters as '?', at most 60 characters. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 60; i++) {
+            char c = s.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return s.length() > 60 ? b + "..." : b.toString();
     }
 
     private static String group(Pattern p, String header, Path file, String key) {
