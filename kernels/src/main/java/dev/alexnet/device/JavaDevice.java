@@ -80,6 +80,7 @@ public final class JavaDevice implements Device {
     private final Kernels kernels;
     private final Options options;
     private final List<AutoCloseable> programs = new ArrayList<>();
+    private boolean closed;
     private ThreadTeam team; // VECTOR only: the device's threads (the caller of run() is member 0), made on first compile
 
     /** With {@link Options#fromSystemProperties()}. */
@@ -108,6 +109,7 @@ public final class JavaDevice implements Device {
 
     @Override
     public synchronized Program compile(List<Layer> layers, int batch) {
+        ensureOpen();
         Device.checkChain(layers);
         Program p = switch (kernels) {
             case REFERENCE -> new ReferenceProgram(Device.inferenceLayers(layers), batch);
@@ -122,14 +124,21 @@ public final class JavaDevice implements Device {
 
     @Override
     public synchronized TrainingProgram compileTraining(List<TrainLayer> layers, int batch) {
+        ensureOpen();
         if (kernels == Kernels.VECTOR && team == null) team = new ThreadTeam(threads);
         TrainingProgram p = new JavaTrainingProgram(layers, batch, kernels == Kernels.VECTOR ? team : null);
         programs.add(p);
         return p;
     }
 
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException(name() + " is closed");
+    }
+
+    /** Closes every program (each waits for a run in flight on another thread), then the threads. */
     @Override
     public synchronized void close() {
+        closed = true;
         for (AutoCloseable p : programs) {
             try {
                 p.close();
@@ -149,6 +158,7 @@ public final class JavaDevice implements Device {
         private final List<Layer> layers;
         private final int batch;
         private final Arena arena = Arena.ofShared();
+        private final RunGuard guard = new RunGuard("ref program");
         private final MemorySegment[] buffers; // buffers[i] = output of layer i (the last one writes to the caller's)
 
         ReferenceProgram(List<Layer> layers, int batch) {
@@ -168,6 +178,17 @@ public final class JavaDevice implements Device {
         public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
             dev.alexnet.kernels.Checks.floats(input, inputFloats(), "program input");
             dev.alexnet.kernels.Checks.floats(output, outputFloats(), "program output");
+            guard.enter();
+            try {
+                dev.alexnet.kernels.Checks.accessible(input, "program input");
+                dev.alexnet.kernels.Checks.accessible(output, "program output");
+                runLayers(input, output, timer);
+            } finally {
+                guard.exit();
+            }
+        }
+
+        private void runLayers(MemorySegment input, MemorySegment output, LayerTimer timer) {
             MemorySegment in = input;
             for (int i = 0; i < layers.size(); i++) {
                 MemorySegment out = i == layers.size() - 1 ? output : buffers[i];
@@ -191,7 +212,7 @@ public final class JavaDevice implements Device {
 
         @Override
         public void close() {
-            if (arena.scope().isAlive()) arena.close();
+            if (guard.close()) arena.close();
         }
     }
 }

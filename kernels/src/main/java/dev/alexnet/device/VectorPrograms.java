@@ -33,6 +33,12 @@ import java.util.List;
  * once; {@link Program#run} allocates nothing. Pass input and output segments that the device's threads
  * may access (shared, global or auto arenas): with a confined caller's segment, the steps touching it
  * run on the calling thread alone.
+ *
+ * <p>Memory safety: the steps that touch the caller's segments (the first reorder, the last layer or
+ * reorder) use the JDK's checked accessors; the convolution tiles, which load through absolute addresses,
+ * read only buffers of this program's arena. {@link Program#run} checks at entry that the caller's
+ * segments are alive and accessible from the calling thread ({@link WrongThreadException} otherwise),
+ * and a {@link RunGuard} keeps the arena open until the run in flight returns.
  */
 final class VectorPrograms {
     private VectorPrograms() {}
@@ -63,6 +69,7 @@ final class VectorPrograms {
         private final boolean ownsTeam;
         private final JavaDevice.Options options;
         private final Arena arena = Arena.ofShared();
+        private final RunGuard guard = new RunGuard("java program");
         private final Step[] steps;
         private final long[] nanos;
         private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
@@ -124,78 +131,117 @@ final class VectorPrograms {
         }
 
         private List<Step> build() {
-            List<Step> out = new ArrayList<>();
-            int n = layers.size();
-            // Layout of the current edge: null = dense rows (NCHW order for spatial data), else channels-last.
-            Nhwc cur = null;
-            MemorySegment curSeg = null; // null = the program's input
-            for (int i = 0; i < n; i++) {
-                Layer layer = layers.get(i);
-                LayerSpec spec = layer.spec();
+            StepBuilder b = new StepBuilder();
+            for (int i = 0; i < layers.size(); i++) b.add(i);
+            return b.finish();
+        }
+
+        /**
+         * Turns the layers into steps one at a time, tracking the current edge between them: its layout
+         * ({@code cur}: null = dense rows, NCHW order for spatial data, else channels-last) and its buffer
+         * ({@code curSeg}: null = the program's input, or its output at the end).
+         */
+        private final class StepBuilder {
+            private final List<Step> steps = new ArrayList<>();
+            private Nhwc cur;
+            private MemorySegment curSeg;
+
+            void add(int i) {
+                LayerSpec spec = layers.get(i).spec();
+                LayerSpec next = i + 1 < layers.size() ? layers.get(i + 1).spec() : null;
+                if (cur == null && nchwBetweenRows(spec, next)) {
+                    addNchwStep(i, spec, next == null);
+                } else {
+                    int[] perm = prepareInput(i, spec);
+                    addLayerStep(i, outputLayout(spec, next), perm);
+                }
+            }
+
+            List<Step> finish() {
+                if (cur != null) toRows(layers.size() - 1, true);
+                return steps;
+            }
+
+            /** Pooling or LRN between NCHW rows on both sides: run on NCHW, no reorders. */
+            private void addNchwStep(int li, LayerSpec spec, boolean last) {
+                MemorySegment dst = last ? null : buffer(spec.outputSize());
+                append(nchwStep(li, spec), dst);
+            }
+
+            /**
+             * Appends the reorders that make the current edge what layer {@code li} reads. Returns the feature
+             * permutation of a linear layer that reads a channels-last edge directly, else null.
+             */
+            private int[] prepareInput(int li, LayerSpec spec) {
                 Nhwc want = wants(spec);
-                int li = i;
-                if (cur == null && nchwBetweenRows(spec, i + 1 < n ? layers.get(i + 1).spec() : null)) {
-                    // Pooling or LRN between NCHW rows on both sides: run it on NCHW, no reorders.
-                    MemorySegment dst = i == n - 1 ? null : buffer(spec.outputSize());
-                    Step s = nchwStep(li, spec);
-                    s.in = curSeg;
-                    s.out = dst;
-                    out.add(s);
-                    curSeg = dst;
-                    continue;
-                }
-                // Make the input edge what this layer reads.
-                int[] perm = null;
                 if (spec instanceof LayerSpec.Linear && cur != null) {
-                    if (cur.padH() == 0 && cur.padW() == 0) {
-                        perm = Reorders.nhwcToNchwFeatures(cur.c(), cur.h(), cur.w()); // read channels-last directly
-                    } else {
-                        curSeg = toRows(out, li, cur, curSeg, false);
-                        cur = null;
-                    }
+                    if (cur.padH() == 0 && cur.padW() == 0) return Reorders.nhwcToNchwFeatures(cur.c(), cur.h(), cur.w());
+                    toRows(li, false);
                 } else if (want == null && cur != null) {
-                    curSeg = toRows(out, li, cur, curSeg, false);
-                    cur = null;
+                    toRows(li, false);
                 } else if (want != null && !(sameGeometry(cur, want) && cur.padH() == want.padH() && cur.padW() == want.padW())) {
-                    if (cur != null) {
-                        curSeg = toRows(out, li, cur, curSeg, false);
-                        cur = null;
-                    }
-                    MemorySegment dst = nhwcBuffer(want, 0f);
-                    Nhwc w = want;
-                    Step s = new Step(li) {
-                        @Override public void run(int m, int ms) {
-                            int u = Reorders.units(batch, w);
-                            Reorders.nchwToNhwc(out, w, in, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
-                        }
-                    };
-                    s.in = curSeg;
-                    s.out = dst;
-                    out.add(s);
-                    cur = want;
-                    curSeg = dst;
+                    if (cur != null) toRows(li, false);
+                    toNhwc(li, want);
                 }
-                // Where this layer writes: channels-last with the next layer's border if both sides allow it.
+                return null;
+            }
+
+            /** Where a layer writes: channels-last with the next layer's border if both sides allow it, else null (rows). */
+            private Nhwc outputLayout(LayerSpec spec, LayerSpec next) {
                 Nhwc prod = produces(spec);
-                Nhwc outL = null;
-                if (prod != null) {
-                    outL = prod;
-                    if (i + 1 < n) {
-                        Nhwc next = wants(layers.get(i + 1).spec());
-                        if (sameGeometry(prod, next)) outL = next;
-                    }
+                if (prod != null && next != null) {
+                    Nhwc n = wants(next);
+                    if (sameGeometry(prod, n)) return n;
                 }
-                MemorySegment dst = i == n - 1 && outL == null ? null
-                        : outL != null ? nhwcBuffer(outL, 0f) : buffer(spec.outputSize());
-                Step s = layerStep(li, layer, cur, outL, perm);
+                return prod;
+            }
+
+            private void addLayerStep(int li, Nhwc outL, int[] perm) {
+                boolean last = li == layers.size() - 1;
+                MemorySegment dst = last && outL == null ? null
+                        : outL != null ? nhwcBuffer(outL, 0f) : buffer(layers.get(li).spec().outputSize());
+                // The convolution tiles read through absolute addresses: only buffers this program owns, never
+                // the caller's input (prepareInput always puts a checked reorder first).
+                if (layers.get(li).spec() instanceof LayerSpec.Conv && curSeg == null) {
+                    throw new IllegalStateException("a convolution step would read the caller's input directly");
+                }
+                Step s = layerStep(li, layers.get(li), cur, outL, perm);
+                append(s, dst);
+                cur = outL;
+            }
+
+            /** Appends an NCHW to channels-last reorder of the current edge. */
+            private void toNhwc(int li, Nhwc want) {
+                Step s = new Step(li) {
+                    @Override public void run(int m, int ms) {
+                        int u = Reorders.units(batch, want);
+                        Reorders.nchwToNhwc(out, want, in, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
+                    }
+                };
+                append(s, nhwcBuffer(want, 0f));
+                cur = want;
+            }
+
+            /** Appends a channels-last to NCHW reorder of the current edge (into the program's output when {@code toOutput}). */
+            private void toRows(int li, boolean toOutput) {
+                Nhwc from = cur;
+                Step s = new Step(li) {
+                    @Override public void run(int m, int ms) {
+                        int u = Reorders.units(batch, from);
+                        Reorders.nhwcToNchw(out, in, from, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
+                    }
+                };
+                append(s, toOutput ? null : buffer(from.interior()));
+                cur = null;
+            }
+
+            /** Adds {@code s} reading the current edge and writing {@code dst}, which becomes the current edge. */
+            private void append(Step s, MemorySegment dst) {
                 s.in = curSeg;
                 s.out = dst;
-                out.add(s);
-                cur = outL;
+                steps.add(s);
                 curSeg = dst;
             }
-            if (cur != null) toRows(out, n - 1, cur, curSeg, true);
-            return out;
         }
 
         /** Whether {@code spec} is pooling or LRN and its consumer ({@code next}, null at the end) reads dense rows. */
@@ -217,21 +263,6 @@ final class VectorPrograms {
             return new Step(li) {
                 @Override public void run(int m, int ms) { NchwPoolLrn.lrn(out, in, sh, m, ms); }
             };
-        }
-
-        /** Appends a channels-last to NCHW reorder; returns its output (null when it is the program's output). */
-        private MemorySegment toRows(List<Step> out, int li, Nhwc from, MemorySegment src, boolean toOutput) {
-            MemorySegment dst = toOutput ? null : buffer(from.interior());
-            Step s = new Step(li) {
-                @Override public void run(int m, int ms) {
-                    int u = Reorders.units(batch, from);
-                    Reorders.nhwcToNchw(out, in, from, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
-                }
-            };
-            s.in = src;
-            s.out = dst;
-            out.add(s);
-            return dst;
         }
 
         private Step layerStep(int li, Layer layer, Nhwc inL, Nhwc outL, int[] perm) {
@@ -290,7 +321,17 @@ final class VectorPrograms {
         public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
             Checks.floats(input, inputFloats, "program input");
             Checks.floats(output, outputFloats, "program output");
-            if (!arena.scope().isAlive()) throw new IllegalStateException("program closed");
+            guard.enter();
+            try {
+                Checks.accessible(input, "program input");
+                Checks.accessible(output, "program output");
+                runSteps(input, output, timer);
+            } finally {
+                guard.exit();
+            }
+        }
+
+        private void runSteps(MemorySegment input, MemorySegment output, LayerTimer timer) {
             Step lastStep = steps[steps.length - 1];
             boolean timed = timer.enabled();
             for (int i = 0; i < steps.length; i++) {
@@ -315,7 +356,8 @@ final class VectorPrograms {
 
         @Override
         public void close() {
-            if (arena.scope().isAlive()) arena.close();
+            if (!guard.close()) return;
+            arena.close();
             if (ownsTeam) team.close();
         }
     }

@@ -15,6 +15,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
@@ -32,8 +35,20 @@ public final class Images {
     /** Images with more pixels than this are refused before decoding (a few hundred bytes of PNG can claim gigapixels). */
     public static final long MAX_PIXELS = 100_000_000L;
 
-    /** Decodes a JPEG, PNG, GIF or BMP file; refuses, before decoding, an image of more than {@link #MAX_PIXELS} pixels. */
+    /**
+     * Decodes a JPEG, PNG, GIF or BMP file; refuses, before decoding, an image of more than {@link #MAX_PIXELS}
+     * pixels. A decoder warning (a truncated or scribbled JPEG is decoded in part, the rest left black) is
+     * printed to standard error as one line; {@link #read(Path, Consumer)} hands it to the caller instead.
+     */
     public static BufferedImage read(Path file) {
+        return read(file, w -> System.err.println("warning: " + w));
+    }
+
+    /**
+     * As {@link #read(Path)}, with each decoder warning passed to {@code warnings} as one line naming the
+     * file, once per image (the decoder repeats some warnings for every damaged block).
+     */
+    public static BufferedImage read(Path file, Consumer<String> warnings) {
         if (Files.isDirectory(file)) throw new WeightFileException(file + ": is a directory, expected an image file");
         if (!Files.exists(file)) throw new WeightFileException(file + ": no such file");
         if (!Files.isReadable(file)) throw new WeightFileException(file + ": permission denied");
@@ -43,19 +58,32 @@ public final class Images {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                Set<String> seen = new LinkedHashSet<>();
+                reader.addIIOReadWarningListener((source, message) -> seen.add(message));
                 long w = reader.getWidth(0), h = reader.getHeight(0);
                 if (w < 1 || h < 1 || w * h > MAX_PIXELS) {
                     throw new WeightFileException(file + ": the image claims " + w + " x " + h + " pixels; at most " + MAX_PIXELS + " are decoded");
                 }
                 BufferedImage img = reader.read(0);
                 if (img == null) throw new WeightFileException(file + ": not a readable image (JPEG, PNG, GIF or BMP expected)");
+                if (!seen.isEmpty()) {
+                    warnings.accept(file + ": damaged image, decoded only in part (" + String.join("; ", seen)
+                            + "); the missing part is black, so its classification is unreliable");
+                }
                 return img;
             } finally {
                 reader.dispose();
             }
-        } catch (IOException e) {
-            throw new WeightFileException(file + ": cannot decode image (" + IoErrors.reason(e) + ")", e);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof WeightFileException w) throw w;
+            // the JDK's decoders throw unchecked exceptions on some corrupt files (a damaged Huffman table, a bad palette)
+            throw new WeightFileException(file + ": cannot decode image (" + oneLine(e) + ")", e);
         }
+    }
+
+    private static String oneLine(Exception e) {
+        String m = e instanceof IOException io ? IoErrors.reason(io) : e.getMessage();
+        return (m == null || m.isBlank() ? e.getClass().getSimpleName() : m).replaceAll("\\s+", " ").strip();
     }
 
     /** The demo image shipped with the project (a procedurally drawn sunset; see tools/make_demo_image.py). */

@@ -28,7 +28,11 @@ public final class SingleDeviceNetwork implements Network {
     @Override public AlexNetSpec spec() { return spec; }
     public Device device() { return device; }
 
-    private Program program(int batch) {
+    private boolean closed;
+
+    /** Compiled once per batch size; after {@link #close} every call throws (a closed device compiles nothing). */
+    private synchronized Program program(int batch) {
+        if (closed) throw new IllegalStateException("network on " + device.name() + " is closed");
         return programs.computeIfAbsent(batch, b -> device.compile(weights.layers(spec), b));
     }
 
@@ -51,11 +55,14 @@ public final class SingleDeviceNetwork implements Network {
             String track = device.name();
             p.run(images, logits, (layer, nanos) -> stats.span(track, layer, RunStats.Kind.LAYER, System.nanoTime() - nanos, nanos));
         }
+        NonFinite.poisonRows(images, p.inputFloats() / batch, logits, p.outputFloats() / batch, batch);
     }
 
     @Override
-    public void close() {
-        programs.values().forEach(Program::close);
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        programs.values().forEach(Program::close); // each waits for a run in flight on another thread
         programs.clear();
         if (ownsDevice) device.close();
     }

@@ -92,7 +92,10 @@ public final class TwoTowerNetwork implements Network {
         }
     }
 
-    private Plan plan(int batch) {
+    private boolean closed;
+
+    private synchronized Plan plan(int batch) {
+        if (closed) throw new IllegalStateException("two-tower network on " + placement() + " is closed");
         return plans.computeIfAbsent(batch, Plan::new);
     }
 
@@ -131,6 +134,8 @@ public final class TwoTowerNetwork implements Network {
         }
         if (failure instanceof RuntimeException r) throw r;
         if (failure != null) throw new IllegalStateException("a tower failed: " + failure, failure);
+        long perImage = (long) 3 * spec.inputSize() * spec.inputSize();
+        NonFinite.poisonRows(images, perImage, logits, 2 * plan.half[plan.half.length - 1], batch);
     }
 
     private Void tower(Plan plan, int t, MemorySegment images, MemorySegment logits, CyclicBarrier barrier, RunStats stats) {
@@ -184,8 +189,10 @@ public final class TwoTowerNetwork implements Network {
     }
 
     @Override
-    public void close() {
-        plans.values().forEach(Plan::close);
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        plans.values().forEach(Plan::close); // programs wait for their runs in flight; later runs throw
         plans.clear();
         threads.shutdownNow();
         if (ownsDevices) {

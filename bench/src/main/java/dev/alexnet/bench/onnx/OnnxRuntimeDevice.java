@@ -135,7 +135,7 @@ public final class OnnxRuntimeDevice implements Device {
         private final OrtSession session;
         private final OnnxTensor inTensor, outTensor;
         private final Map<String, OnnxTensor> inputs, pinnedOutputs;
-        private boolean closed;
+        private final dev.alexnet.device.RunGuard guard = new dev.alexnet.device.RunGuard("ort program");
 
         OrtProgram(List<Layer> layers, int batch) {
             Device.checkChain(layers);
@@ -189,22 +189,25 @@ public final class OnnxRuntimeDevice implements Device {
         public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
             Checks.floats(input, inputFloats(), "program input");
             Checks.floats(output, outputFloats(), "program output");
-            if (closed) throw new IllegalStateException("program closed");
-            long t0 = System.nanoTime();
-            MemorySegment.copy(input, 0, inSeg, 0, inSeg.byteSize());
-            try (OrtSession.Result r = session.run(inputs, pinnedOutputs)) {
-                // the output is pinned: ORT wrote it into outSeg, and the result does not own it
-            } catch (OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed running " + timerName + ": " + e.getMessage(), e);
+            guard.enter(); // close() waits for this run: ORT reads inSeg and writes outSeg natively
+            try {
+                long t0 = System.nanoTime();
+                MemorySegment.copy(input, 0, inSeg, 0, inSeg.byteSize());
+                try (OrtSession.Result r = session.run(inputs, pinnedOutputs)) {
+                    // the output is pinned: ORT wrote it into outSeg, and the result does not own it
+                } catch (OrtException e) {
+                    throw new IllegalStateException("ONNX Runtime failed running " + timerName + ": " + e.getMessage(), e);
+                }
+                MemorySegment.copy(outSeg, 0, output, 0, outSeg.byteSize());
+                if (timer.enabled()) timer.record(timerName, System.nanoTime() - t0);
+            } finally {
+                guard.exit();
             }
-            MemorySegment.copy(outSeg, 0, output, 0, outSeg.byteSize());
-            if (timer.enabled()) timer.record(timerName, System.nanoTime() - t0);
         }
 
         @Override
         public void close() {
-            if (closed) return;
-            closed = true;
+            if (!guard.close()) return;
             if (options.profilePrefix() != null) {
                 try {
                     System.err.println("ONNX Runtime profile of " + timerName + " (batch " + batch + "): " + session.endProfiling());

@@ -3,6 +3,7 @@ package dev.alexnet.model.cli;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.model.Network;
+import dev.alexnet.model.NonFinite;
 import dev.alexnet.model.RunStats;
 import dev.alexnet.model.io.AtomicFiles;
 import dev.alexnet.model.io.Npy;
@@ -46,6 +47,12 @@ final class ForwardCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(input + ": shape " + Arrays.toString(x.shape()) + ", expected [N,3," + s + "," + s + "]"
                         + (x.rank() == 4 && x.dim(2) == (s == 227 ? 224 : 227) ? " (use --input-size " + x.dim(2) + ")" : ""));
             }
+            NonFinite.Scan bad = NonFinite.scan(x.data(), x.size());
+            if (bad.any()) {
+                System.err.printf("warning: %s holds %d non-finite value(s) (NaN or Inf), the first at index %d %s:"
+                        + " the logits of every image holding one are NaN, on every device%n", input, bad.count(), bad.first(),
+                        Arrays.toString(unravel(bad.first(), x.shape())));
+            }
             try (AlexNetWeights w = net.loadWeights(); Network n = net.open(spec, w)) {
                 int batch = x.dim(0);
                 Tensor y = Tensor.allocate(arena, batch, AlexNetSpec.CLASSES);
@@ -64,6 +71,16 @@ final class ForwardCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The multi-index of flat index {@code i} in an array of {@code shape} (row-major). */
+    static long[] unravel(long i, int[] shape) {
+        long[] at = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = i % shape[d];
+            i /= shape[d];
+        }
+        return at;
     }
 
     /** True when the two paths name one file (an existing one, or the same path once normalised). */

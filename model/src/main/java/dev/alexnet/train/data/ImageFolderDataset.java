@@ -1,6 +1,5 @@
 package dev.alexnet.train.data;
 
-import javax.imageio.ImageIO;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
@@ -240,11 +239,10 @@ public final class ImageFolderDataset implements Dataset {
     public static int[] decodeBase(Path file, int base) {
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new DataException(file + ": corrupt or unsupported image (" + oneLine(e) + ")", e);
+            img = dev.alexnet.model.Images.read(file); // bounds the pixel count before decoding; warns on a damaged image
+        } catch (dev.alexnet.model.io.WeightFileException e) {
+            throw new DataException(e.getMessage(), e);
         }
-        if (img == null) throw new DataException(file + ": not a readable image (JPEG or PNG expected)");
         int w = img.getWidth(), h = img.getHeight();
         int[] rgb = rgb(img);
         double scale = (double) base / Math.min(w, h);

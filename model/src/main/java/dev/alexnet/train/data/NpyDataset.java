@@ -35,6 +35,9 @@ public final class NpyDataset implements Dataset {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
+    /** Classes a label file may imply (ImageNet-21k has 21,841). */
+    public static final int MAX_CLASSES = 100_000;
+
     private final Arena arena;
     private final MemorySegment x;
     private final int[] labels;
@@ -66,6 +69,11 @@ public final class NpyDataset implements Dataset {
         if (lh.shape.length != 1) throw new DataException(labelFile + ": shape " + lh.shapeText() + ", expected [N]");
         int[] labels = readLabels(labelFile, lh);
         int max = IntStream.of(labels).max().orElse(-1);
+        if (classNames == null && max >= MAX_CLASSES) {
+            // without names the classes are 0..max: a stray huge label would make that many (fc8 rows, name strings)
+            throw new DataException(labelFile + ": label " + max + " implies " + (max + 1L) + " classes; at most " + MAX_CLASSES
+                    + " are supported (labels are class indices 0..classes-1)");
+        }
         List<String> names = classNames != null ? List.copyOf(classNames)
                 : IntStream.rangeClosed(0, max).mapToObj(Integer::toString).toList();
         for (int i = 0; i < labels.length; i++) {
@@ -131,22 +139,33 @@ public final class NpyDataset implements Dataset {
                 throw new DataException(file + ": Fortran-ordered array, expected C order (save np.ascontiguousarray(arr))");
             }
             List<Long> dims = new ArrayList<>();
-            for (String d : group(SHAPE, h, file, "shape").split(",")) {
+            String shape = group(SHAPE, h, file, "shape");
+            for (String d : shape.split(",")) {
                 if (d.isBlank()) continue;
                 try {
                     long v = Long.parseLong(d.strip().replace("L", ""));
-                    if (v <= 0) throw new DataException(file + ": shape " + h.strip() + " has a dimension " + v + " (empty arrays are not supported)");
+                    if (v <= 0) throw new DataException(file + ": shape (" + printable(shape) + ") has a dimension " + v + " (empty arrays are not supported)");
                     dims.add(v);
                 } catch (NumberFormatException e) {
-                    throw new DataException(file + ": bad dimension '" + d.strip() + "' in .npy shape", e);
+                    throw new DataException(file + ": bad dimension '" + printable(d.strip()) + "' in .npy shape", e);
                 }
             }
-            return new Header(descr, dims.stream().mapToLong(Long::longValue).toArray(), start + len, fileSize);
+            return new Header(printable(descr), dims.stream().mapToLong(Long::longValue).toArray(), start + len, fileSize);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": no such file", e);
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Header text fit for a one-line message: control and non-ASCII characters as '?', at most 60 characters. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 60; i++) {
+            char c = s.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return s.length() > 60 ? b + "..." : b.toString();
     }
 
     private static String group(Pattern p, String header, Path file, String key) {

@@ -4,6 +4,7 @@ import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;
+import dev.alexnet.device.RunGuard;
 import dev.alexnet.kernels.Agreement;
 import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.ConvShape;
@@ -86,7 +87,7 @@ public final class CudaProgram implements Program {
     private String graphNote = "graphs disabled";
     private final MemorySegment millis = arena.allocate(JAVA_FLOAT);
     private Launch spin;
-    private boolean closed;
+    private final RunGuard guard = new RunGuard("cuda program");
 
     CudaProgram(CudaDevice dev, List<Layer> layers, int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
@@ -682,7 +683,7 @@ public final class CudaProgram implements Program {
     // ------------------------------------------------------------------ run
 
     private void ensureOpen() {
-        if (closed) throw new IllegalStateException("program closed");
+        if (guard.isClosed()) throw new IllegalStateException("program closed");
     }
 
     private static boolean same(MemorySegment a, MemorySegment b) {
@@ -696,9 +697,19 @@ public final class CudaProgram implements Program {
 
     @Override
     public void run(MemorySegment input, MemorySegment output, LayerTimer timer) {
-        ensureOpen();
         Checks.floats(input, inputFloats(), "program input");
         Checks.floats(output, outputFloats(), "program output");
+        guard.enter(); // close() waits for this run before it frees the device and pinned buffers
+        try {
+            Checks.accessible(input, "program input");
+            Checks.accessible(output, "program output");
+            runGuarded(input, output, timer);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void runGuarded(MemorySegment input, MemorySegment output, LayerTimer timer) {
         dev.makeCurrent();
         if (!same(input, hostIn)) MemorySegment.copy(input, 0, hostIn, 0, inBytes);
         check(cuda_h.cuMemcpyHtoDAsync(dIn, hostIn, inBytes, stream), "cuMemcpyHtoDAsync_v2");
@@ -775,8 +786,7 @@ public final class CudaProgram implements Program {
 
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
+        if (!guard.close()) return;
         RuntimeException first = null;
         try {
             dev.makeCurrent();

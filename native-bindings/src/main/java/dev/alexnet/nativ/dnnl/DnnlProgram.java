@@ -4,6 +4,7 @@ import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerTimer;
 import dev.alexnet.device.Program;
+import dev.alexnet.device.RunGuard;
 import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.nativ.dnnl.raw.dnnl_exec_arg_t;
@@ -24,12 +25,12 @@ import static dev.alexnet.nativ.dnnl.raw.dnnl_h.*;
  *
  * <p>Memory: everything the primitives touch lives in this program's shared {@link Arena}
  * (activations in whatever layout the primitives chose, reordered weights, biases, one scratchpad
- * sized for the hungriest primitive), except the caller's input and output, which are bound to
- * memory objects at each {@link #run} without a copy (heap segments go through a staging buffer).
+ * sized for the hungriest primitive), and the staging buffers that the caller's input is copied into
+ * and the output copied out of at each {@link #run} (native code never sees a caller's segment).
  * Closing destroys every oneDNN object, in reverse order of creation, then frees the arena.
  *
  * <p>The input is reordered from NCHW only if the first primitive wants another layout; the last
- * layer writes straight into the caller's output when its layout is already dense NCHW (or NC),
+ * layer writes straight into the output staging buffer when its layout is already dense NCHW (or NC),
  * and through one reorder otherwise.
  */
 public final class DnnlProgram implements Program {
@@ -51,8 +52,8 @@ public final class DnnlProgram implements Program {
     private final List<DnnlMemory> inputBound = new ArrayList<>(), outputBound = new ArrayList<>();
     private final Map<String, String> implementations = new LinkedHashMap<>();
     private final DnnlStream stream;
-    private MemorySegment stagingIn, stagingOut;
-    private boolean closed;
+    private MemorySegment stagingIn, stagingOut; // the caller's input and output, copied (never bound directly)
+    private final RunGuard guard;
 
     // Compile-time state.
     private final DnnlEngine engine;
@@ -65,6 +66,7 @@ public final class DnnlProgram implements Program {
         this.batch = batch;
         this.threads = threads;
         this.engine = device.engine();
+        this.guard = new RunGuard(device.name() + " program");
         try {
             this.stream = own(DnnlStream.create(engine));
             build();
@@ -430,18 +432,26 @@ public final class DnnlProgram implements Program {
         Checks.floats(output, outputFloats(), "program output");
         if (output.isReadOnly()) throw new IllegalArgumentException("program output is read-only");
         if (timer == null) throw new IllegalArgumentException("timer is null (use LayerTimer.NONE)");
-        if (closed) throw new IllegalStateException("program is closed");
+        guard.enter();
+        try {
+            Checks.accessible(input, "program input");
+            Checks.accessible(output, "program output");
+            runStaged(input, output, timer);
+        } finally {
+            guard.exit();
+        }
+    }
 
-        MemorySegment in = input, out = output;
-        if (!input.isNative()) {
-            if (stagingIn == null) stagingIn = arena.allocate(inputFloats() * Float.BYTES, 64);
-            MemorySegment.copy(input, 0, stagingIn, 0, stagingIn.byteSize());
-            in = stagingIn;
-        }
-        if (!output.isNative()) {
-            if (stagingOut == null) stagingOut = arena.allocate(outputFloats() * Float.BYTES, 64);
-            out = stagingOut;
-        }
+    /**
+     * oneDNN reads and writes only this program's arena: the input is copied in and the output out with the
+     * JDK's checked copy, so a caller's segment that is confined to another thread, or whose arena closes
+     * during the run, gives the JDK's exception instead of a native read of freed memory.
+     */
+    private void runStaged(MemorySegment input, MemorySegment output, LayerTimer timer) {
+        if (stagingIn == null) stagingIn = arena.allocate(inputFloats() * Float.BYTES, 64);
+        if (stagingOut == null) stagingOut = arena.allocate(outputFloats() * Float.BYTES, 64);
+        MemorySegment.copy(input, 0, stagingIn, 0, stagingIn.byteSize());
+        MemorySegment in = stagingIn, out = stagingOut;
         for (DnnlMemory m : inputBound) m.setData(in);
         for (DnnlMemory m : outputBound) m.setData(out);
         Dnnl.setThreadsForCallingThread(threads);
@@ -462,14 +472,13 @@ public final class DnnlProgram implements Program {
         }
         stream.waitAll();
         if (timing && current >= 0) timer.record(layers.get(current).spec().name(), System.nanoTime() - t0);
-        if (out != output) MemorySegment.copy(out, 0, output, 0, outputFloats() * Float.BYTES);
+        MemorySegment.copy(out, 0, output, 0, outputFloats() * Float.BYTES);
     }
 
     /** Destroys every oneDNN object this program created and frees its memory. Idempotent. */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
+        if (!guard.close()) return;
         try {
             release();
         } finally {
