@@ -32,11 +32,15 @@ public final class ThreadTeam implements AutoCloseable {
     private volatile Thread caller;
     private volatile boolean closed;
     private volatile Throwable failure;
+    /** Tasks each member has run, {@code tasksRun[member * PAD]}: padded so members do not share a cache line. */
+    private final long[] tasksRun;
+    private static final int PAD = 16;
 
     public ThreadTeam(int size) {
         if (size < 1) throw new IllegalArgumentException("a team needs at least one thread: " + size);
         this.size = size;
         this.workers = new Thread[size - 1];
+        this.tasksRun = new long[size * PAD];
         for (int i = 0; i < workers.length; i++) {
             int member = i + 1;
             Thread t = new Thread(() -> work(member), "alexnet-java-" + member);
@@ -52,6 +56,7 @@ public final class ThreadTeam implements AutoCloseable {
     public void run(Task t) {
         if (size == 1) {
             t.run(0, 1);
+            tasksRun[0]++;
             return;
         }
         lock.lock();
@@ -66,6 +71,7 @@ public final class ThreadTeam implements AutoCloseable {
             Throwable mine = null;
             try {
                 t.run(0, size);
+                tasksRun[0]++;
             } catch (Throwable e) {
                 mine = e;
             }
@@ -95,11 +101,22 @@ public final class ThreadTeam implements AutoCloseable {
             seen = g;
             try {
                 task.run(member, size);
+                tasksRun[member * PAD]++;
             } catch (Throwable e) {
                 failure = e;
             }
             if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
         }
+    }
+
+    /**
+     * How many tasks member {@code member} has completed since the team started: a plain count each member
+     * bumps after its share, so that a test can tell a step that was split from one the caller ran alone.
+     * Exact once {@link #run} has returned (the workers' counts are published by the pending counter).
+     */
+    public long tasksRun(int member) {
+        java.util.Objects.checkIndex(member, size);
+        return tasksRun[member * PAD];
     }
 
     /**
