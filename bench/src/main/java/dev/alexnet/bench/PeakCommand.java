@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "peak", mixinStandardHelpOptions = true,
         description = {"Measures FP32 FMA throughput (FloatVector, preferred species, 16 accumulators) and memory bandwidth",
-                "(triad and read over large off-heap buffers) on 1..N threads: the ceilings `compare` reports % of."})
+                "(triad and read over large off-heap buffers) on 1..N threads: the ceilings `compare` reports %% of."})
 public final class PeakCommand implements Callable<Integer> {
     @Option(names = "--threads", split = ",", description = "thread counts (default: 1 and the number of cores)")
     List<Integer> threads;
