@@ -16,6 +16,8 @@ What it writes (all little-endian float32 .npy, C order):
   net224_logits.npy, net_lrn_all_logits.npy   batch 1: the 224-input network (conv1 pad 2) and the 227
                             network with LRN across all channels; manifest entry network_variants, with
                             PyTorch's own float32-vs-float64 distance for each (f32_vs_f64_rel)
+  preprocess_<w>x<h>.npy    Images.preprocess of a formula picture (manifest entry preprocess), by torch's
+                            bilinear interpolate: the independent implementation of the image path
   grad_<case>_<role>.npy    backward cases: inputs, the upstream gradient gy (the mask for dropout, the
                             logits z for softmax cross-entropy) and PyTorch's gradients gx, gw, gb (gz);
                             manifest entry grad_cases
@@ -461,6 +463,36 @@ def network_variants(W, P):
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Image preprocessing (Images.preprocess): shorter side to 256 with bilinear interpolation (half-pixel centres,
+# no antialiasing), round to 8 bits, centre crop, subtract the mean RGB. torch's interpolate is the independent
+# implementation; the picture is a formula both sides compute in integers (see PreprocessGoldenTest).
+# ---------------------------------------------------------------------------------------------
+MEAN_RGB = np.array([123.68, 116.78, 103.94], dtype=np.float32)
+PREPROCESS_SIZES = [(320, 240), (160, 120), (240, 320)]  # downscale, upscale, portrait; no .5 in w*256/min(w,h)
+
+
+def pattern(w, h):
+    """Piecewise-linear ramps with a different slope and direction per channel (R, G, B), as uint8 [h, w, 3]."""
+    y, x = np.mgrid[0:h, 0:w]
+    tent = lambda v: np.abs(v % 510 - 255)
+    return np.stack([tent(3 * x + y), tent(2 * y + x), tent(x + 5 * y)], axis=-1).astype(np.uint8)
+
+
+def preprocess_cases(W, size=227):
+    out = []
+    for w, h in PREPROCESS_SIZES:
+        scale = 256.0 / min(w, h)
+        sw, sh = max(size, int(round(w * scale))), max(size, int(round(h * scale)))
+        t = torch.from_numpy(pattern(w, h)).permute(2, 0, 1).to(torch.float64)[None]
+        r = F.interpolate(t, size=(sh, sw), mode="bilinear", align_corners=False, antialias=False)[0]
+        r = r.round().clamp(0, 255).numpy().astype(np.float32)
+        x0, y0 = (sw - size) // 2, (sh - size) // 2
+        y = r[:, y0:y0 + size, x0:x0 + size] - MEAN_RGB[:, None, None]
+        out.append(dict(w=w, h=h, size=size, file=W.save(f"preprocess_{w}x{h}", np.ascontiguousarray(y))))
+    return out
+
+
 def main():
     args = [a for a in sys.argv[1:] if a != "--check-f64"]
     if len(args) != 1:
@@ -499,6 +531,7 @@ def main():
                              for name, a, b in [("logits", logits, y64), ("pool5", taps["pool5"].numpy(), t64["pool5"].numpy()),
                                                 ("fc7", taps["fc7"].numpy(), t64["fc7"].numpy())]}
     net_variants = network_variants(W, P)
+    preprocess = preprocess_cases(W)
 
     # Backward golden: new files (grad_ prefix) and new manifest entries; the forward ones above are unchanged.
     forward_cases, W.cases = W.cases, []
@@ -513,7 +546,7 @@ def main():
         torch=torch.__version__, numpy=np.__version__, threads=1, dtype="float32",
         counter=dict(file=counter_file, rows=[dict(stream=s, start=start, scale=sc) for s, start, sc in rows],
                      param_names=PARAM_NAMES, param_scales=SCALES, input_stream=INPUT_STREAM, input_scale=INPUT_SCALE),
-        cases=W.cases, network=net, network_variants=net_variants, grad_cases=grad_cases, grad_network=grad_net)
+        cases=W.cases, network=net, network_variants=net_variants, preprocess=preprocess, grad_cases=grad_cases, grad_network=grad_net)
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)
         f.write("\n")

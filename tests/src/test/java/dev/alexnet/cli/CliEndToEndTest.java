@@ -104,12 +104,12 @@ class CliEndToEndTest {
         Cli.run("forward", "--input", x.toString(), "--output", y.toString(), "--device", "tpu:0").failsWith(2, "tpu:0");
         Cli.run("forward", "--input", x.toString(), "--output", y.toString(), "--input-size", "224").failsWith(2, "224");
         Cli.run("classify", "--device", "java:0").failsWith(2, "java:0");
-        Cli.run("export-weights", "--output", dir.resolve("w.safetensors").toString(), "--seed", "many").failsWith(2, "many");
+        Cli.run("export-weights", "--output", dir.resolve("w.safetensors").toString(), "--seed", "many").failsWith(2, "--seed", "many", "alexnet export-weights --help");
         Cli.run("compare", "--backends", "nosuch", "--layers", "pool5").failsWith(2, "nosuch");
         Cli.run("compare", "--backends", "java", "--layers", "conv9").failsWith(2, "conv9");
         Cli.run("peak", "--threads", "0").failsWith(2, "threads");
-        Cli.Result r = Cli.run("nosuchcommand");
-        assertEquals(2, r.exit(), r.err());
+        Cli.run("nosuchcommand").failsWith(2, "nosuchcommand", "alexnet --help");
+        Cli.run("forward", "--bogus").failsWith(2, "--bogus", "alexnet forward --help");
         assertTrue(Files.notExists(y));
     }
 
