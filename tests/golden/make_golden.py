@@ -479,7 +479,7 @@ def pattern(w, h):
     return np.stack([tent(3 * x + y), tent(2 * y + x), tent(x + 5 * y)], axis=-1).astype(np.uint8)
 
 
-def preprocess_cases(W, size=227):
+def preprocess_cases(W, size=99):
     out = []
     for w, h in PREPROCESS_SIZES:
         scale = 256.0 / min(w, h)

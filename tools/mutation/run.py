@@ -3,8 +3,9 @@
 alone over the built tree, runs the tests that should notice, and counts the faults killed (a test failed) and
 survived (every test passed). The sources are never modified: the mutated class goes first on the class path.
 
-Usage: python3 tools/mutation/run.py [--no-build] [--only ID,ID] [TREE]      (also `make mutation`)
-TREE (default .) is a checkout of this project; it is built with `mvn -o test-compile` first unless --no-build.
+Usage: python3 tools/mutation/run.py [--no-build] [--no-baseline] [--only ID,ID] [TREE]      (also `make mutation`)
+TREE (default .) is a checkout of this project; it is built with `mvn -o test-compile` first unless --no-build, and
+its tests must pass unmutated first (--no-baseline skips that check).
 Standard library only; needs the JDK (bin/find-jdk) and Maven offline with the project's dependencies.
 """
 import os
@@ -126,6 +127,7 @@ def classpath(tree, tmp, env):
 def main():
     args = sys.argv[1:]
     build = "--no-build" not in args
+    baseline = "--no-baseline" not in args
     only = None
     rest = []
     i = 0
@@ -134,7 +136,7 @@ def main():
             only = set(args[i + 1].split(","))
             i += 2
             continue
-        if args[i] != "--no-build":
+        if args[i] not in ("--no-build", "--no-baseline"):
             rest.append(args[i])
         i += 1
     tree = os.path.abspath(rest[0] if rest else ".")
@@ -155,6 +157,12 @@ def main():
         r = sh([javac, "-d", tool, "-cp", ":".join(cp), os.path.join(here, "MutationLauncher.java")], tree, env=env)
         if r.returncode != 0:
             sys.exit("MutationLauncher did not compile:\n" + r.stderr)
+        if baseline:  # the unmutated tree must pass, or a "killed" means nothing
+            tests = sorted({t for m in mutants for t in m[5]})
+            r = sh([java] + JVM_FLAGS + ["-cp", ":".join([tool] + cp), "MutationLauncher"] + tests, tree, env=env)
+            if r.returncode not in (0, 3):
+                sys.exit("the unmutated tree fails its tests:\n" + r.stdout[-3000:])
+            print("baseline: " + "; ".join(l for l in r.stdout.splitlines() if l.startswith("tests ")), flush=True)
         results = []
         for n, (mid, path, old, new, what, tests) in enumerate(mutants):
             src = open(os.path.join(tree, path)).read()
