@@ -109,7 +109,7 @@ class CliEndToEndTest {
         Cli.run("compare", "--backends", "java", "--layers", "conv9").failsWith(2, "conv9");
         Cli.run("peak", "--threads", "0").failsWith(2, "threads");
         Cli.run("nosuchcommand").failsWith(2, "nosuchcommand", "alexnet --help");
-        Cli.run("forward", "--bogus").failsWith(2, "--bogus", "alexnet forward --help");
+        Cli.run("forward", "--input", x.toString(), "--output", y.toString(), "--bogus").failsWith(2, "--bogus", "alexnet forward --help");
         assertTrue(Files.notExists(y));
     }
 
