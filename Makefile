@@ -9,7 +9,7 @@ MVN := mvn -B -q -Dstyle.color=never
 JAR := bench/target/alexnet-bench-0.1.0-SNAPSHOT.jar
 SOURCES := $(shell find kernels native-bindings model bench -name '*.java' -o -name 'pom.xml' -o -path '*/resources/*' -type f 2>/dev/null) pom.xml
 
-.PHONY: all build install run train test examples docs check-generated test-gpu fuzz soak bench bench-full golden gpu-bundle clean
+.PHONY: all build install run train test examples docs check-generated test-gpu fuzz soak bench bench-full golden mutation gpu-bundle clean
 
 all: build
 
@@ -109,6 +109,11 @@ bench-full: build
 # Regenerate the PyTorch golden files (needs Debian's python3-torch; the tests themselves never need Python).
 golden:
 	python3 tests/golden/make_golden.py tests/src/test/resources/golden
+
+# Hand-rolled mutation check (tools/mutation/run.py): small faults in the kernels, devices, model and CLI, one at a
+# time, each against the tests that should notice; prints killed/survived. Not part of `make test` (tens of minutes).
+mutation:
+	python3 tools/mutation/run.py .
 
 clean:
 	$(MVN) clean

@@ -12,10 +12,15 @@ What it writes (all little-endian float32 .npy, C order):
   kernel cases              <case>_x.npy, _w.npy, _b.npy (inputs, from the counter generator) and
                             <case>_y.npy (PyTorch's output); one entry per case in manifest.json
   net_logits.npy            the whole paper AlexNet at batch 2, counter weights, counter input
-  net_pool5.npy, net_fc7.npy   intermediate activations for diagnosis
+  net_pool5.npy, net_fc7.npy   intermediate activations (taps the Java network is checked at too)
   tv_logits.npy, tv_pool5.npy  torchvision.models.alexnet() (eval mode) at batch 2 on a 224x224 counter input,
                             its state_dict (features.0.weight ...) loaded from the counter streams in the
                             paper network's parameter order and scales (Java: AlexNetWeights.counter(TORCHVISION))
+  net224_logits.npy, net_lrn_all_logits.npy   batch 1: the 224-input network (conv1 pad 2) and the 227
+                            network with LRN across all channels; manifest entry network_variants, with
+                            PyTorch's own float32-vs-float64 distance for each (f32_vs_f64_rel)
+  preprocess_<w>x<h>.npy    Images.preprocess of a formula picture (manifest entry preprocess), by torch's
+                            bilinear interpolate: the independent implementation of the image path
   grad_<case>_<role>.npy    backward cases: inputs, the upstream gradient gy (the mask for dropout, the
                             logits z for softmax cross-entropy) and PyTorch's gradients gx, gw, gb (gz);
                             manifest entry grad_cases
@@ -140,14 +145,15 @@ def torchvision_golden(W, check=False):
                 logits=W.save("tv_logits", logits.numpy()), pool5=W.save("tv_pool5", pool5.numpy()))
 
 
-def alexnet_forward(x, P, taps=None):
+def alexnet_forward(x, P, taps=None, conv1_pad=0, lrn_groups=2):
     # P holds numpy arrays (the forward golden) or tensors that require gradients (the backward golden).
+    # conv1_pad 2 is the 224-input network (as torchvision); lrn_groups 1 is `--lrn all` (across all channels).
     as_t = lambda v: v if torch.is_tensor(v) else torch.from_numpy(v)
     t = lambda name: (as_t(P[name + ".weight"]), as_t(P[name + ".bias"]))
-    w, b = t("conv1"); x = F.relu(F.conv2d(x, w, b, stride=4, padding=0))
-    x = lrn_paper(x, groups=2, **LRN); x = F.max_pool2d(x, 3, 2)
+    w, b = t("conv1"); x = F.relu(F.conv2d(x, w, b, stride=4, padding=conv1_pad))
+    x = lrn_paper(x, groups=lrn_groups, **LRN); x = F.max_pool2d(x, 3, 2)
     w, b = t("conv2"); x = F.relu(F.conv2d(x, w, b, padding=2, groups=2))
-    x = lrn_paper(x, groups=2, **LRN); x = F.max_pool2d(x, 3, 2)
+    x = lrn_paper(x, groups=lrn_groups, **LRN); x = F.max_pool2d(x, 3, 2)
     w, b = t("conv3"); x = F.relu(F.conv2d(x, w, b, padding=1))
     w, b = t("conv4"); x = F.relu(F.conv2d(x, w, b, padding=1, groups=2))
     w, b = t("conv5"); x = F.relu(F.conv2d(x, w, b, padding=1, groups=2))
@@ -470,6 +476,59 @@ def check_f64(P, x, logits, taps):
         print(f"float32 vs float64 {name}: max|diff| {d:.3e}, rel {d / np.abs(b).max():.3e}")
 
 
+def f32_vs_f64(P, x, **variant):
+    """max|logits32 - logits64| / max|logits64| for one network variant: PyTorch's own float32 noise, which the
+    Java bounds are derived from."""
+    P64 = {k: v.astype(np.float64) for k, v in P.items()}
+    with torch.no_grad():
+        y32 = alexnet_forward(torch.from_numpy(x), P, **variant).numpy()
+        y64 = alexnet_forward(torch.from_numpy(x.astype(np.float64)), P64, **variant).numpy()
+    return y32, float(np.abs(y32.astype(np.float64) - y64).max() / np.abs(y64).max())
+
+
+def network_variants(W, P):
+    """The 224-input network (conv1 pad 2) and the 227 network with LRN across all channels, batch 1 each."""
+    out = {}
+    for name, size, variant, lrn in [("net224", 224, dict(conv1_pad=2), "paper, per tower"),
+                                      ("net_lrn_all", 227, dict(lrn_groups=1), "paper, across all channels")]:
+        x = counter_tensor(INPUT_STREAM, (1, 3, size, size), INPUT_SCALE)
+        y, rel = f32_vs_f64(P, x, **variant)
+        out[name] = dict(batch=1, input=dict(stream=INPUT_STREAM, scale=INPUT_SCALE, shape=[1, 3, size, size]),
+                         lrn=lrn, order="conv,relu,lrn,maxpool", conv1_pad=variant.get("conv1_pad", 0),
+                         logits=W.save(name + "_logits", y), f32_vs_f64_rel=rel)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Image preprocessing (Images.preprocess): shorter side to 256 with bilinear interpolation (half-pixel centres,
+# no antialiasing), round to 8 bits, centre crop, subtract the mean RGB. torch's interpolate is the independent
+# implementation; the picture is a formula both sides compute in integers (see PreprocessGoldenTest).
+# ---------------------------------------------------------------------------------------------
+MEAN_RGB = np.array([123.68, 116.78, 103.94], dtype=np.float32)
+PREPROCESS_SIZES = [(320, 240), (160, 120), (240, 320)]  # downscale, upscale, portrait; no .5 in w*256/min(w,h)
+
+
+def pattern(w, h):
+    """Piecewise-linear ramps with a different slope and direction per channel (R, G, B), as uint8 [h, w, 3]."""
+    y, x = np.mgrid[0:h, 0:w]
+    tent = lambda v: np.abs(v % 510 - 255)
+    return np.stack([tent(3 * x + y), tent(2 * y + x), tent(x + 5 * y)], axis=-1).astype(np.uint8)
+
+
+def preprocess_cases(W, size=99):
+    out = []
+    for w, h in PREPROCESS_SIZES:
+        scale = 256.0 / min(w, h)
+        sw, sh = max(size, int(round(w * scale))), max(size, int(round(h * scale)))
+        t = torch.from_numpy(pattern(w, h)).permute(2, 0, 1).to(torch.float64)[None]
+        r = F.interpolate(t, size=(sh, sw), mode="bilinear", align_corners=False, antialias=False)[0]
+        r = r.round().clamp(0, 255).numpy().astype(np.float32)
+        x0, y0 = (sw - size) // 2, (sh - size) // 2
+        y = r[:, y0:y0 + size, x0:x0 + size] - MEAN_RGB[:, None, None]
+        out.append(dict(w=w, h=h, size=size, file=W.save(f"preprocess_{w}x{h}", np.ascontiguousarray(y))))
+    return out
+
+
 def main():
     args = [a for a in sys.argv[1:] if a != "--check-f64"]
     if len(args) != 1:
@@ -499,6 +558,16 @@ def main():
                lrn="paper, per tower (each half of the channels separately)", order="conv,relu,lrn,maxpool",
                logits=W.save("net_logits", logits), pool5=W.save("net_pool5", taps["pool5"].numpy()),
                fc7=W.save("net_fc7", taps["fc7"].numpy()))
+    # PyTorch's own float32 noise on each tap (vs the same network in float64), for the Java bounds.
+    P64 = {k: v.astype(np.float64) for k, v in P.items()}
+    t64 = {}
+    with torch.no_grad():
+        y64 = alexnet_forward(torch.from_numpy(x.astype(np.float64)), P64, t64).numpy()
+    net["f32_vs_f64_rel"] = {name: float(np.abs(a.astype(np.float64) - b).max() / np.abs(b).max())
+                             for name, a, b in [("logits", logits, y64), ("pool5", taps["pool5"].numpy(), t64["pool5"].numpy()),
+                                                ("fc7", taps["fc7"].numpy(), t64["fc7"].numpy())]}
+    net_variants = network_variants(W, P)
+    preprocess = preprocess_cases(W)
 
     # Backward golden: new files (grad_ prefix) and new manifest entries; the forward ones above are unchanged.
     forward_cases, W.cases = W.cases, []
@@ -513,7 +582,8 @@ def main():
         torch=torch.__version__, numpy=np.__version__, threads=1, dtype="float32",
         counter=dict(file=counter_file, rows=[dict(stream=s, start=start, scale=sc) for s, start, sc in rows],
                      param_names=PARAM_NAMES, param_scales=SCALES, input_stream=INPUT_STREAM, input_scale=INPUT_SCALE),
-        cases=W.cases, network=net, grad_cases=grad_cases, grad_network=grad_net, torchvision=torchvision_golden(W, check))
+        cases=W.cases, network=net, network_variants=net_variants, preprocess=preprocess, grad_cases=grad_cases, grad_network=grad_net,
+        torchvision=torchvision_golden(W, check))
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)
         f.write("\n")

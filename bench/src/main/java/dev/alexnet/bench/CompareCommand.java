@@ -148,6 +148,12 @@ public final class CompareCommand implements Callable<Integer> {
         }
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads must be positive, got " + t);
         for (int b : batches) if (b < 1) throw new IllegalArgumentException("--batch must be positive, got " + b);
+        for (String l : layers) { // before the peak measurement and the weights: a typo costs no minutes
+            String n = l.strip();
+            if (!n.equals("all") && !LayerTable.NAMES.contains(n)) {
+                throw new IllegalArgumentException("--layers: no benchmark case '" + n + "'; known: all, " + String.join(", ", LayerTable.NAMES));
+            }
+        }
         JavaDevice.Kernels k = switch (kernels.toLowerCase()) {
             case "vector", "vec" -> JavaDevice.Kernels.VECTOR;
             case "reference", "ref" -> JavaDevice.Kernels.REFERENCE;

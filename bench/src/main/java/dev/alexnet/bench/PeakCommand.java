@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "peak", mixinStandardHelpOptions = true,
         description = {"Measures FP32 FMA throughput (FloatVector, preferred species, 16 accumulators) and memory bandwidth",
-                "(triad and read over large off-heap buffers) on 1..N threads: the ceilings `compare` reports % of."})
+                "(triad and read over large off-heap buffers) on 1..N threads: the ceilings `compare` reports %% of."})
 public final class PeakCommand implements Callable<Integer> {
     @Option(names = "--threads", split = ",", description = "thread counts (default: 1 and the number of cores)")
     List<Integer> threads;
@@ -31,6 +31,9 @@ public final class PeakCommand implements Callable<Integer> {
             int cores = Runtime.getRuntime().availableProcessors();
             threads = cores > 1 ? List.of(1, cores) : List.of(1);
         }
+        for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads must be positive, got " + t);
+        if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive, got " + seconds);
+        if (bufferMb < 1) throw new IllegalArgumentException("--buffer-mb must be at least 1, got " + bufferMb);
         System.out.println("CPU: " + Machine.cpuinfo("model name") + ", " + Runtime.getRuntime().availableProcessors()
                 + " logical CPUs, load " + Machine.loadavg());
         Peak.Result r = Peak.measure(threads, seconds, bufferMb << 20);

@@ -31,8 +31,9 @@ import java.util.List;
  * at packing). The program's input and output are NCHW as the {@link Program} contract says, with a
  * reorder step at either end when a channels-last layer sits there. Every buffer is allocated here,
  * once; {@link Program#run} allocates nothing. Pass input and output segments that the device's threads
- * may access (shared, global or auto arenas): with a confined caller's segment, the steps touching it
- * run on the calling thread alone.
+ * may access (shared, global or auto arenas): with a confined caller's input, the steps reading it
+ * run on the calling thread alone. A confined caller's output costs one copy instead: the last step
+ * writes a program-owned buffer on every thread (allocated on the first such run) and the caller copies it out.
  *
  * <p>Memory safety: the steps that touch the caller's segments (the first reorder, the last layer or
  * reorder) use the JDK's checked accessors; the convolution tiles, which load through absolute addresses,
@@ -73,6 +74,7 @@ final class VectorPrograms {
         private final Step[] steps;
         private final long[] nanos;
         private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
+        private MemorySegment staging; // the last step's output when the caller's output is confined to it
 
         VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam, JavaDevice.Options options) {
             if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
@@ -333,17 +335,19 @@ final class VectorPrograms {
 
         private void runSteps(MemorySegment input, MemorySegment output, LayerTimer timer) {
             Step lastStep = steps[steps.length - 1];
+            MemorySegment target = team.shares(output) ? output : staging();
             boolean timed = timer.enabled();
             for (int i = 0; i < steps.length; i++) {
                 Step s = steps[i];
                 if (i == 0) s.in = input;
-                if (i == steps.length - 1) s.out = output;
+                if (i == steps.length - 1) s.out = target;
                 long t0 = timed ? System.nanoTime() : 0;
-                if ((s.in == input && !team.shares(input)) || (s.out == output && !team.shares(output))) {
+                if (s.in == input && !team.shares(input)) {
                     s.run(0, 1); // a confined caller segment: only this thread may touch it
                 } else {
                     team.run(s);
                 }
+                if (s == lastStep && target != output) MemorySegment.copy(target, 0, output, 0, outputFloats * Float.BYTES);
                 if (timed) {
                     nanos[s.layer] += System.nanoTime() - t0;
                     if (s == lastStep || steps[i + 1].layer != s.layer) {
@@ -352,6 +356,11 @@ final class VectorPrograms {
                     }
                 }
             }
+        }
+
+        private MemorySegment staging() {
+            if (staging == null) staging = arena.allocate(outputFloats * Float.BYTES, 64);
+            return staging;
         }
 
         @Override

@@ -1,12 +1,18 @@
 package dev.alexnet.foundation;
 
+import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.device.Program;
 import dev.alexnet.kernels.DropoutMask;
+import dev.alexnet.kernels.vec.DropoutVec;
 import dev.alexnet.kernels.ref.DropoutRef;
 import dev.alexnet.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,6 +47,38 @@ class DropoutTest {
         assertArrayEquals(before, x.toArray());
         DropoutRef.backward(y.data(), x.data(), 3, 100, null);
         assertArrayEquals(before, y.toArray());
+    }
+
+    /**
+     * A network with dropout layers compiled for inference (what classify and evaluate run) drops them: the same
+     * bits as the chain without them, on the reference and the vector kernels, and the vector kernel with no mask
+     * copies. A program that applied any mask at inference would zero about half of fc6's outputs here.
+     */
+    @Test
+    void inferenceProgramsLeaveDropoutOut() {
+        java.util.Random rnd = new java.util.Random(3);
+        int in = 40, hidden = 64, out = 10, batch = 3;
+        Tensor w1 = Tensor.allocate(arena, hidden, in), b1 = Tensor.allocate(arena, hidden);
+        Tensor w2 = Tensor.allocate(arena, out, hidden), b2 = Tensor.allocate(arena, out);
+        for (Tensor t : List.of(w1, b1, w2, b2)) for (long i = 0; i < t.size(); i++) t.set(i, (float) rnd.nextGaussian());
+        Layer fc6 = new Layer(new LayerSpec.Linear("fc6", in, hidden, true), w1, b1);
+        Layer fc7 = new Layer(new LayerSpec.Linear("fc7", hidden, out, false), w2, b2);
+        Layer drop = Layer.of(new LayerSpec.Dropout("drop6", hidden, 0.5f, 0, hidden));
+        Tensor x = ramp(batch, in);
+        for (JavaDevice.Kernels k : JavaDevice.Kernels.values()) {
+            try (JavaDevice d = new JavaDevice(2, k);
+                 Program with = d.compile(List.of(fc6, drop, fc7), batch); Program without = d.compile(List.of(fc6, fc7), batch)) {
+                assertEquals(List.of("fc6", "fc7"), with.layers().stream().map(l -> l.spec().name()).toList(), k + ": layers run");
+                Tensor y1 = Tensor.allocate(arena, batch, out), y2 = Tensor.allocate(arena, batch, out);
+                with.run(x.data(), y1.data());
+                without.run(x.data(), y2.data());
+                assertArrayEquals(y2.toArray(), y1.toArray(), k + ": dropout at inference");
+            }
+        }
+        Tensor y = Tensor.allocate(arena, batch, in);
+        y.data().fill((byte) 0xff);
+        DropoutVec.forward(y.data(), x.data(), batch, in, null, 0, 1);
+        assertArrayEquals(x.toArray(), y.toArray(), "DropoutVec without a mask");
     }
 
     /** Keep rate within 5 sigma of 1 - p (binomial), kept values scaled by exactly 1/(1-p), mean multiplier 1. */

@@ -33,6 +33,38 @@ class HandWorkedKernelTest {
 
     private Tensor t(float[] v, int... shape) { return Tensor.of(arena, v, shape); }
 
+    // ---------------------------------------------------------------- the oracles sum in double
+
+    /**
+     * 1 + 1000 x 2^-25: in float each 2^-25 is below half an ulp of 1 and vanishes (the sum stays 1); in double the
+     * sum is exact, 1 + 2^-15 * 0.9765625, and rounds once to the nearest float. The golden cases cannot show this
+     * (their counter values are short binary fractions that float sums exactly), so it is checked here, for the
+     * convolution and the linear oracle, with and without the bias carrying the 1.
+     */
+    @Test
+    void oraclesAccumulateInDouble() {
+        int n = 1001;
+        float[] x = new float[n], w = new float[n];
+        x[0] = 1f;
+        for (int i = 1; i < n; i++) x[i] = 0x1p-25f;
+        java.util.Arrays.fill(w, 1f);
+        float want = (float) (1 + 1000 * 0x1p-25);
+        assertTrue(want > 1f, "the double sum must show in float");
+        Tensor y = Tensor.allocate(arena, 1);
+        ConvRef.forward(y.data(), t(x, 1, n, 1, 1).data(), t(w, 1, n, 1, 1).data(), null, ConvShape.of(1, n, 1, 1, 1, 1, 1, 0, 1), false);
+        assertEquals(want, y.get(0), "conv: 1 + 1000 * 2^-25");
+        LinearRef.forward(y.data(), t(x, 1, n).data(), t(w, 1, n).data(), null, new LinearShape(1, n, 1), false);
+        assertEquals(want, y.get(0), "linear: 1 + 1000 * 2^-25");
+        // the 1 in the bias, the small terms in the products
+        float[] small = java.util.Arrays.copyOf(x, n);
+        small[0] = 0x1p-25f;
+        float want2 = (float) (1 + n * 0x1p-25);
+        ConvRef.forward(y.data(), t(small, 1, n, 1, 1).data(), t(w, 1, n, 1, 1).data(), t(new float[] {1f}, 1).data(), ConvShape.of(1, n, 1, 1, 1, 1, 1, 0, 1), false);
+        assertEquals(want2, y.get(0), "conv with bias 1");
+        LinearRef.forward(y.data(), t(small, 1, n).data(), t(w, 1, n).data(), t(new float[] {1f}, 1).data(), new LinearShape(1, n, 1), false);
+        assertEquals(want2, y.get(0), "linear with bias 1");
+    }
+
     // ---------------------------------------------------------------- LRN
 
     private float[] lrn(float[] in, int c, LrnParams p, int groups) {

@@ -42,11 +42,15 @@ public final class ThreadTeam implements AutoCloseable {
     private volatile Thread caller;
     private volatile boolean closed;
     private volatile Throwable failure;
+    /** Shares run per member index (whichever thread claimed them), {@code tasksRun[member * PAD]}: padded against false sharing. */
+    private final long[] tasksRun;
+    private static final int PAD = 16;
 
     public ThreadTeam(int size) {
         if (size < 1 || size > 255) throw new IllegalArgumentException("a team needs 1 to 255 threads: " + size);
         this.size = size;
         this.workers = new Thread[size - 1];
+        this.tasksRun = new long[size * PAD];
         for (int i = 0; i < workers.length; i++) {
             int member = i + 1;
             Thread t = new Thread(() -> work(member), "alexnet-java-" + member);
@@ -62,6 +66,7 @@ public final class ThreadTeam implements AutoCloseable {
     public void run(Task t) {
         if (size == 1) {
             t.run(0, 1);
+            tasksRun[0]++;
             return;
         }
         lock.lock();
@@ -107,6 +112,7 @@ public final class ThreadTeam implements AutoCloseable {
             if (!ticket.compareAndSet(s, s + 1)) continue;
             try {
                 task.run(m, size);
+                tasksRun[m * PAD]++; // one thread claims share m per run, so the count needs no atomics
             } catch (Throwable e) {
                 failure = e;
             }
@@ -126,6 +132,16 @@ public final class ThreadTeam implements AutoCloseable {
             seen = g;
             runShares(g);
         }
+    }
+
+    /**
+     * How many tasks member {@code member} has completed since the team started: a plain count each member
+     * bumps after its share, so that a test can tell a step that was split from one the caller ran alone.
+     * Exact once {@link #run} has returned (the workers' counts are published by the pending counter).
+     */
+    public long tasksRun(int member) {
+        java.util.Objects.checkIndex(member, size);
+        return tasksRun[member * PAD];
     }
 
     /**

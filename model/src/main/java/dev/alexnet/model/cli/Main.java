@@ -34,6 +34,13 @@ public final class Main {
             if (!(userError || fileError) || System.getenv("ALEXNET_DEBUG") != null) e.printStackTrace(cmd.getErr());
             return userError ? 2 : 1;
         });
+        // a bad option or value: one line naming it and where the usage is, exit 2 (not picocli's whole usage text)
+        cli.setParameterExceptionHandler((e, a) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println("error: " + e.getMessage().strip().replaceAll("\\s*\\R\\s*", " ")
+                    + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
+            return CommandLine.ExitCode.USAGE;
+        });
         return cli.execute(args);
     }
 }

@@ -205,7 +205,9 @@ class OrtLayerAgreementTest {
         List<Layer> layers = new ArrayList<>(List.of(Layer.of(new LayerSpec.Softmax("s", 4))));
         try (Program p = ort.compile(layers, 2)) {
             MemorySegment small = arena.allocate(4 * Float.BYTES), ok = arena.allocate(8 * Float.BYTES);
-            assertThrows(RuntimeException.class, () -> p.run(small, ok));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.run(small, ok));
+            assertTrue(e.getMessage().contains("input"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> p.run(ok, small));
         }
     }
 }

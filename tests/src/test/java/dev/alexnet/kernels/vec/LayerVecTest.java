@@ -146,17 +146,29 @@ class LayerVecTest {
         Nhwc inL = new Nhwc(s.c(), s.h(), s.w(), s.padH(), s.padW()), outL = Nhwc.of(s.k(), s.p(), s.q());
         for (int packMinRun : new int[]{Integer.MAX_VALUE, 1}) {
             try (Arena arena = Arena.ofShared()) {
-                Tensor wt = random(arena, new Random(1), 0.5f, s.k(), s.cg(), s.r(), s.s());
-                ConvVec conv = new ConvVec(s, inL, outL, wt.data(), null, false, arena, new ConvVec.Tuning(0, 2048, packMinRun));
+                Random rnd = new Random(1);
+                Tensor wt = random(arena, rnd, 0.5f, s.k(), s.cg(), s.r(), s.s());
+                Tensor b = random(arena, rnd, 0.5f, s.k());
+                Tensor x = random(arena, rnd, 1f, 1, s.c(), s.h(), s.w());
+                ConvVec conv = new ConvVec(s, inL, outL, wt.data(), b.data(), true, arena, new ConvVec.Tuning(0, 2048, packMinRun));
                 MemorySegment out = arena.allocate(outL.imageFloats() * 4, 64);
-                MemorySegment heap = MemorySegment.ofArray(new float[(int) inL.imageFloats()]);
+                // The input channels-last with its zero border (the padding), then copied to the heap.
+                MemorySegment nhwc = arena.allocate(inL.imageFloats() * 4, 64);
+                Reorders.nchwToNhwc(nhwc, inL, x.data(), 1, 0, Reorders.units(1, inL));
+                MemorySegment heap = MemorySegment.ofArray(nhwc.toArray(JAVA_FLOAT));
                 if (packMinRun > 48) {
                     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> conv.forwardUnits(out, heap, 0, conv.units()));
                     assertTrue(e.getMessage().contains("heap segment"), e.getMessage());
                 } else {
                     out.fill((byte) 0xFF); // NaN: the run must overwrite it
-                    conv.forwardUnits(out, heap, 0, conv.units()); // zeros in, zeros out (no bias)
-                    for (long i = 0; i < outL.imageFloats(); i++) assertEquals(0f, out.getAtIndex(JAVA_FLOAT, i));
+                    conv.forwardUnits(out, heap, 0, conv.units());
+                    MemorySegment want = arena.allocate(s.outputSize() * 4), mag = arena.allocate(s.outputSize() * 4);
+                    MemorySegment got = arena.allocate(s.outputSize() * 4, 64);
+                    ConvRef.forward(want, x.data(), wt.data(), b.data(), s, true);
+                    ConvRef.forward(mag, abs(arena, x).data(), abs(arena, wt).data(), abs(arena, b).data(), s, false);
+                    Reorders.nhwcToNchw(got, out, outL, 1, 0, Reorders.units(1, outL));
+                    int red = s.cg() * s.r() * s.s() + 1; // tolerance as in checkConv
+                    assertClose("heap input " + s, want.toArray(JAVA_FLOAT), got.toArray(JAVA_FLOAT), scaled(mag.toArray(JAVA_FLOAT), (red + 2) * U));
                 }
                 Arena gone = Arena.ofConfined();
                 MemorySegment closed = gone.allocate(inL.imageFloats() * 4, 64);

@@ -4,6 +4,7 @@ import dev.alexnet.device.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.Program;
+import dev.alexnet.device.TestPrograms;
 import dev.alexnet.kernels.PoolShape;
 import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.tensor.Tensor;
@@ -42,8 +43,12 @@ final class VecTestSupport {
     }
 
     /**
-     * Runs {@code layers} on a fresh Java device of the given kind, NCHW in and out, with the direct
-     * convolution everywhere: the tolerances of these tests are derived for direct summation
+     * Runs {@code layers} on a fresh Java device of the given kind, NCHW in and out, twice. Input and output
+     * live in a shared arena (as a multi-threaded caller's would), so every step runs split across the threads;
+     * for the vector kernels the team's counters prove it: each member runs the same number of tasks, at least
+     * one per layer and run. The output is refilled with NaN before each run, so a run that skips a write
+     * fails, and the two runs must agree bit for bit (a program keeps no state between runs).
+     * Convolutions are direct everywhere: the tolerances of these tests are derived for direct summation
      * (WinogradVecTest holds the Winograd path to its own bound).
      */
     static float[] runDevice(JavaDevice.Kernels kind, int threads, List<Layer> layers, int batch, MemorySegment input) {
@@ -52,14 +57,41 @@ final class VecTestSupport {
 
     /** As above with the given options. */
     static float[] runDevice(JavaDevice.Kernels kind, int threads, JavaDevice.Options options, List<Layer> layers, int batch, MemorySegment input) {
-        try (JavaDevice d = new JavaDevice(threads, kind, options); Arena arena = Arena.ofConfined()) {
-            Program p = d.compile(layers, batch);
-            MemorySegment out = arena.allocate(p.outputFloats() * Float.BYTES, 64);
-            out.fill((byte) 0x7f); // NaN-ish garbage: every output must be written
-            p.run(input, out);
-            p.run(input, out); // twice: a program is reusable and keeps no state between runs
-            return out.toArray(JAVA_FLOAT);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment in = arena.allocate(input.byteSize(), 64).copyFrom(input);
+            if (kind == JavaDevice.Kernels.REFERENCE) {
+                try (JavaDevice d = new JavaDevice(threads, kind, options); Program p = d.compile(layers, batch)) {
+                    return runTwice(p, in, arena);
+                }
+            }
+            try (ThreadTeam team = new ThreadTeam(threads); Program p = TestPrograms.vector(layers, batch, team, options)) {
+                float[] got = runTwice(p, in, arena);
+                for (int m = 0; m < threads; m++) {
+                    long tasks = team.tasksRun(m);
+                    if (tasks != team.tasksRun(0) || tasks < 2L * layers.size()) {
+                        fail("member " + m + " of " + threads + " ran " + tasks + " tasks, member 0 ran " + team.tasksRun(0)
+                                + ", want equal counts of at least " + 2 * layers.size() + ": a step was not split");
+                    }
+                }
+                return got;
+            }
         }
+    }
+
+    private static float[] runTwice(Program p, MemorySegment in, Arena arena) {
+        MemorySegment out = arena.allocate(p.outputFloats() * Float.BYTES, 64);
+        out.fill((byte) 0xff); // NaN: every output must be written
+        p.run(in, out);
+        float[] first = out.toArray(JAVA_FLOAT);
+        out.fill((byte) 0xff); // again: a second run must write everything too
+        p.run(in, out);
+        float[] second = out.toArray(JAVA_FLOAT);
+        for (int i = 0; i < first.length; i++) {
+            if (Float.floatToRawIntBits(first[i]) != Float.floatToRawIntBits(second[i])) {
+                fail("run 2 differs from run 1 at [" + i + "]: " + second[i] + " vs " + first[i]);
+            }
+        }
+        return second;
     }
 
     /** |got - want| <= tol[i] everywhere (tol == null: exact), with the first few failures reported. */
