@@ -40,7 +40,7 @@ examples:
 
 # Javadoc of the public API into target/apidocs. Doclint is on (all but missing comments), and any warning
 # fails the target, except javadoc's notice that the Vector API is an incubating module.
-API_PACKAGES := dev.alexnet.tensor dev.alexnet.device dev.alexnet.kernels dev.alexnet.model dev.alexnet.model.io \
+API_PACKAGES := dev.alexnet.tensor dev.alexnet.device dev.alexnet.device.java dev.alexnet.kernels dev.alexnet.model dev.alexnet.model.io \
     dev.alexnet.train dev.alexnet.train.data dev.alexnet.nativ dev.alexnet.nativ.dnnl dev.alexnet.nativ.cuda
 docs: build
 	rm -rf target/apidocs && mkdir -p target

@@ -1,6 +1,6 @@
 package dev.alexnet.bench;
 
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.kernels.Agreement;
 import dev.alexnet.model.Devices;
 import com.fasterxml.jackson.databind.ObjectMapper;

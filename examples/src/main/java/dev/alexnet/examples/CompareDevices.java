@@ -1,6 +1,6 @@
 package dev.alexnet.examples;
 
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.kernels.Agreement;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;

@@ -1,5 +1,7 @@
 package dev.alexnet.device;
 
+import dev.alexnet.device.java.JavaDevice;
+
 import java.util.List;
 
 /**

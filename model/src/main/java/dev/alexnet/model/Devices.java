@@ -2,7 +2,7 @@ package dev.alexnet.model;
 
 import dev.alexnet.device.Device;
 import dev.alexnet.device.DeviceProvider;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,7 +1,7 @@
 package dev.alexnet.model;
 
 import dev.alexnet.device.Device;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.JvmFlags;
 
 /**

@@ -1,7 +1,7 @@
 package dev.alexnet.train;
 
 import dev.alexnet.device.Device;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.JvmFlags;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.Devices;

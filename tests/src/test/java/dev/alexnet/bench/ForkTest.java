@@ -2,7 +2,7 @@ package dev.alexnet.bench;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.model.Devices;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.alexnet.device.AlexNetLayers.Arch;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.model.CounterInit;

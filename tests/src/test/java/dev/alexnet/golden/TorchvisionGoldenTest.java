@@ -3,7 +3,7 @@ package dev.alexnet.golden;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.alexnet.device.AlexNetLayers.Arch;
 import dev.alexnet.device.Device;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.Program;
 import dev.alexnet.model.AlexNetSpec;

@@ -2,7 +2,7 @@ package dev.alexnet.model;
 
 import dev.alexnet.device.Device;
 import dev.alexnet.device.DeviceProvider;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.nativ.cuda.Cuda;
 import dev.alexnet.nativ.cuda.CudaUnavailableException;
 import org.junit.jupiter.api.Test;
@@ -46,8 +46,8 @@ class DevicesTest {
             assertEquals(null, kinds.put(p.kind(), p.getClass().getName()), "two providers for " + p.kind());
         }
         assertEquals(Map.of(
-                "java", "dev.alexnet.device.JavaDeviceProvider",
-                "ref", "dev.alexnet.device.JavaDeviceProvider$Reference",
+                "java", "dev.alexnet.device.java.JavaDeviceProvider",
+                "ref", "dev.alexnet.device.java.JavaDeviceProvider$Reference",
                 "dnnl", "dev.alexnet.nativ.dnnl.DnnlDeviceProvider",
                 "cuda", "dev.alexnet.nativ.cuda.CudaDeviceProvider",
                 "ort", "dev.alexnet.bench.onnx.OrtDeviceProvider"), kinds);
@@ -55,11 +55,11 @@ class DevicesTest {
 
     @Test
     void javaAndReference() {
-        makes("java:2", "java:2", "dev.alexnet.device.JavaDevice");
-        makes(" JAVA:1 ", "java:1", "dev.alexnet.device.JavaDevice");
-        makes("java", "java:1", "dev.alexnet.device.JavaDevice");
-        makes("ref:1", "ref:1", "dev.alexnet.device.JavaDevice");
-        makes("reference:1", "ref:1", "dev.alexnet.device.JavaDevice");
+        makes("java:2", "java:2", "dev.alexnet.device.java.JavaDevice");
+        makes(" JAVA:1 ", "java:1", "dev.alexnet.device.java.JavaDevice");
+        makes("java", "java:1", "dev.alexnet.device.java.JavaDevice");
+        makes("ref:1", "ref:1", "dev.alexnet.device.java.JavaDevice");
+        makes("reference:1", "ref:1", "dev.alexnet.device.java.JavaDevice");
         try (Device d = Devices.create("java:1", JavaDevice.Kernels.REFERENCE, Devices.Precision.FP32)) {
             assertEquals("ref:1", d.name(), "--kernels reference reaches java:N");
         }
@@ -111,7 +111,7 @@ class DevicesTest {
     void threadCountsBeyondTheCoresAreRefused() {
         int max = Devices.maxThreads();
         assertEquals(4 * Runtime.getRuntime().availableProcessors(), max);
-        makes("java:" + max, "java:" + max, "dev.alexnet.device.JavaDevice");
+        makes("java:" + max, "java:" + max, "dev.alexnet.device.java.JavaDevice");
         refused("java:1000", "asks for 1000 threads", "at most " + max);
         refused("dnnl:" + (max + 1), "at most " + max);
         refused("ort:100000", "at most " + max);

@@ -1,6 +1,6 @@
 package dev.alexnet.train;
 
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerTimer;

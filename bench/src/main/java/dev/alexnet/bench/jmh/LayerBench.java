@@ -4,7 +4,7 @@ import dev.alexnet.kernels.Agreement;
 import dev.alexnet.bench.LayerTable;
 import dev.alexnet.bench.Oracle;
 import dev.alexnet.device.Device;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.Program;
 import dev.alexnet.model.Devices;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -3,7 +3,7 @@ package dev.alexnet.bench.jmh;
 import dev.alexnet.kernels.Agreement;
 import dev.alexnet.bench.LayerTable;
 import dev.alexnet.bench.Oracle;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.Devices;
 import dev.alexnet.model.Network;

@@ -1,7 +1,7 @@
 package dev.alexnet.model.cli;
 
 import dev.alexnet.device.AlexNetLayers.Arch;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.model.Devices;

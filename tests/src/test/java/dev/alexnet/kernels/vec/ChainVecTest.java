@@ -1,7 +1,7 @@
 package dev.alexnet.kernels.vec;
 
 import dev.alexnet.device.AlexNetLayers;
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.kernels.ref.ReluRef;

@@ -15,7 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Random;
 
-import static dev.alexnet.device.JavaDevice.Kernels.VECTOR;
+import static dev.alexnet.device.java.JavaDevice.Kernels.VECTOR;
 import static dev.alexnet.kernels.vec.VecTestSupport.U;
 import static dev.alexnet.kernels.vec.VecTestSupport.assertClose;
 import static dev.alexnet.kernels.vec.VecTestSupport.checkPool;

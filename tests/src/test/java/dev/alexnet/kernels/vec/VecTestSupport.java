@@ -1,10 +1,10 @@
 package dev.alexnet.kernels.vec;
 
-import dev.alexnet.device.JavaDevice;
+import dev.alexnet.device.java.JavaDevice;
 import dev.alexnet.device.Layer;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.Program;
-import dev.alexnet.device.TestPrograms;
+import dev.alexnet.device.java.TestPrograms;
 import dev.alexnet.kernels.PoolShape;
 import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.tensor.Tensor;

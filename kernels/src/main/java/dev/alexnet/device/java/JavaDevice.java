@@ -1,4 +1,14 @@
-package dev.alexnet.device;
+package dev.alexnet.device.java;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.JvmFlags;
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.device.LayerTimer;
+import dev.alexnet.device.Program;
+import dev.alexnet.device.RunGuard;
+import dev.alexnet.device.TrainLayer;
+import dev.alexnet.device.TrainingProgram;
 
 import dev.alexnet.kernels.ref.ConvRef;
 import dev.alexnet.kernels.ref.LinearRef;

@@ -1,4 +1,10 @@
-package dev.alexnet.device;
+package dev.alexnet.device.java;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.LayerSpec;
+import dev.alexnet.device.LayerTimer;
+import dev.alexnet.device.TrainLayer;
+import dev.alexnet.device.TrainingProgram;
 
 import dev.alexnet.kernels.Checks;
 import dev.alexnet.kernels.ConvShape;

@@ -1,4 +1,8 @@
-package dev.alexnet.device;
+package dev.alexnet.device.java;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.Layer;
+import dev.alexnet.device.Program;
 
 import dev.alexnet.kernels.vec.ThreadTeam;
 

@@ -1,4 +1,7 @@
-package dev.alexnet.device;
+package dev.alexnet.device.java;
+
+import dev.alexnet.device.Device;
+import dev.alexnet.device.DeviceProvider;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
