@@ -302,9 +302,9 @@ public final class CompareRunner {
         double work = c.work(batch);
         double thr = work / (ms / 1e3) / 1e9;
         double pct = pct(c, thr, peak, 1);
-        return new Row(b.name(), d.name(), 1, batch, c.name(), c.kind(), c.unit(), "OK", 1, 0, 0, false, false,
-                ms, ms, ms, ms, ms, 0, work, thr, batch / (ms / 1e3), pct, Double.NaN, 0, 0, cfg.bound(),
-                oracle.images().length, Double.NaN, "the oracle's own run: 1 rep, no warm-up");
+        return new Row(Row.Subject.of(b.name(), d.name(), 1, batch, c), "OK", Row.Times.single(ms),
+                new Row.Speed(work, thr, batch / (ms / 1e3), pct, Double.NaN), new Row.Check(0, 0, cfg.bound(), oracle.images().length),
+                Double.NaN, "the oracle's own run: 1 rep, no warm-up");
     }
 
     private Row measure(Backend b, Device d, int t, int batch, LayerTable.Case c, MemorySegment input, MemorySegment output,
@@ -345,10 +345,10 @@ public final class CompareRunner {
             if (!r.steady() && budget.warmupMinReps() > 0) notes.add("warm-up did not settle");
             if (r.drift()) notes.add("timings drifted");
             String status = a.pass() ? "OK" : "FAIL";
-            return new Row(b.name(), d.name(), threads, batch, c.name(), c.kind(), c.unit(), status, r.reps(), r.warmupReps(),
-                    r.warmupNanos() / 1e6, r.steady(), r.drift(), med, r.minMs(), r.p25Ms(), r.p75Ms(), r.maxMs(), r.iqrPercent(),
-                    work, thr, batch / (med / 1e3), b.name().equals("cuda") ? Double.NaN : pct(c, thr, peak, threads),
-                    Double.NaN, a.maxAbs(), a.maxRel(), bound, a.images(), compileMs, String.join("; ", notes));
+            Row.Speed speed = new Row.Speed(work, thr, batch / (med / 1e3),
+                    b.name().equals("cuda") ? Double.NaN : pct(c, thr, peak, threads), Double.NaN);
+            return new Row(Row.Subject.of(b.name(), d.name(), threads, batch, c), status, Row.Times.of(r), speed,
+                    Row.Check.of(a, bound), compileMs, String.join("; ", notes));
         }
     }
 

@@ -26,8 +26,9 @@ class ForkTest {
             c = t.select(List.of("pool5")).getFirst();
         }
         Row untimed = Row.untimed("java", "java:2", 2, 1, c, "SKIP", null, 1e-4, "time limit, \"quoted\"");
-        Row timed = new Row("java", "java:1", 1, 32, "conv3", LayerTable.Kind.COMPUTE, "GFLOP/s", "OK", 7, 3, 12.5, true, false,
-                1.5, 1.4, 1.45, 1.55, 1.7, 6.9, 1e9, 666.7, 21333, 48.1, Double.NaN, 1e-6, 2e-6, 1e-4, 3, 80.0, "");
+        Row timed = new Row(new Row.Subject("java", "java:1", 1, 32, "conv3", LayerTable.Kind.COMPUTE, "GFLOP/s"), "OK",
+                new Row.Times(7, 3, 12.5, true, false, 1.5, 1.4, 1.45, 1.55, 1.7, 6.9),
+                new Row.Speed(1e9, 666.7, 21333, 48.1, Double.NaN), new Row.Check(1e-6, 2e-6, 1e-4, 3), 80.0, "");
         ObjectMapper json = new ObjectMapper();
         List<Row> back = json.readValue(json.writeValueAsString(List.of(untimed, timed)), new TypeReference<List<Row>>() {});
         assertEquals(List.of(untimed, timed), back);
