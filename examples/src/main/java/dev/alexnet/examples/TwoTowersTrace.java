@@ -11,6 +11,7 @@ import dev.alexnet.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -20,7 +21,8 @@ import java.nio.file.Path;
  */
 public final class TwoTowersTrace {
     public static void main(String[] args) throws IOException {
-        Path trace = Path.of(args.length > 0 ? args[0] : "target/two-towers.json");
+        Path trace = Path.of(args.length > 0 ? args[0] : "target/two-towers.json").toAbsolutePath();
+        Files.createDirectories(trace.getParent()); // the default lies under target/, which a fresh checkout lacks
         AlexNetSpec spec = AlexNetSpec.PAPER;
         try (AlexNetWeights weights = AlexNetWeights.paperInit(42);
              Network towers = Networks.open(spec, weights, "java:1,java:1", JavaDevice.Kernels.VECTOR, Devices.Precision.FP32);
