@@ -1,7 +1,5 @@
 package dev.alexnet.device;
 
-import dev.alexnet.device.java.JavaDevice;
-
 import java.util.List;
 
 /**
@@ -55,12 +53,9 @@ public interface DeviceProvider {
     }
 
     /**
-     * @param javaKernels which Java kernels {@code java:N} runs
-     * @param tf32        whether a GPU may use TF32 tensor cores (FP32 strict otherwise)
+     * @param referenceKernels {@code java:N} runs the scalar reference kernels instead of the Vector API ones
+     *                         ({@code --kernels reference}); a plain flag, so the SPI names no backend's types
+     * @param tf32             whether a GPU may use TF32 tensor cores (FP32 strict otherwise)
      */
-    record Options(JavaDevice.Kernels javaKernels, boolean tf32) {
-        public Options {
-            if (javaKernels == null) throw new IllegalArgumentException("javaKernels is null");
-        }
-    }
+    record Options(boolean referenceKernels, boolean tf32) {}
 }

@@ -107,8 +107,7 @@ public final class Devices {
                         + Runtime.getRuntime().availableProcessors() + " cores, so at most " + max + " are allowed");
             }
         }
-        DeviceProvider.Options options = new DeviceProvider.Options(
-                kernels == null ? JavaDevice.Kernels.VECTOR : kernels, precision == Precision.TF32);
+        DeviceProvider.Options options = new DeviceProvider.Options(kernels == JavaDevice.Kernels.REFERENCE, precision == Precision.TF32);
         try {
             return provider.create(n, options);
         } catch (LinkageError e) {

@@ -17,7 +17,7 @@ import java.util.List;
 public final class JavaDeviceProvider implements DeviceProvider {
     @Override public String kind() { return "java"; }
     @Override public String usage() { return "java:N (Vector API kernels on N threads)"; }
-    @Override public Device create(int number, Options options) { return new JavaDevice(number, options.javaKernels()); }
+    @Override public Device create(int number, Options options) { return new JavaDevice(number, options.referenceKernels() ? JavaDevice.Kernels.REFERENCE : JavaDevice.Kernels.VECTOR); }
 
     /** The SIMD flags of /proc/cpuinfo the kernels and the JIT care about, in this order. */
     static final List<String> CPU_FLAGS = List.of("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512bw", "avx512vl",
