@@ -141,7 +141,8 @@ public final class Peak {
 
     static volatile float sumSink;
 
-    static void sum(MemorySegment b, long lo, long hi) {
+    /** The read-only stream: floats [lo, hi) summed into 4 independent accumulators (also GemvBandwidth's yardstick). */
+    public static void sum(MemorySegment b, long lo, long hi) {
         ByteOrder o = ByteOrder.nativeOrder();
         FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
         long i = lo;

@@ -1,15 +1,14 @@
 package dev.alexnet.bench.kernels;
 
+import dev.alexnet.bench.Peak;
 import dev.alexnet.kernels.LinearShape;
 import dev.alexnet.kernels.vec.LinearVec;
 import dev.alexnet.kernels.vec.ThreadTeam;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -70,7 +69,7 @@ public final class GemvBandwidth {
             buf.fill((byte) 1);
             long floats = bytes / Float.BYTES / L * L;
             ThreadTeam.Task layer = (m, ms) -> k.forward(y, x, m, ms);
-            ThreadTeam.Task stream = (m, ms) -> sum(buf, floats * m / ms / L * L, m == ms - 1 ? floats : floats * (m + 1) / ms / L * L);
+            ThreadTeam.Task stream = (m, ms) -> Peak.sum(buf, floats * m / ms / L * L, m == ms - 1 ? floats : floats * (m + 1) / ms / L * L);
             long end = System.nanoTime() + 2_000_000_000L;
             for (int i = 0; i < 20 || System.nanoTime() < end; i++) { // C2 compiles both before the timed reps
                 team.run(layer);
@@ -95,23 +94,5 @@ public final class GemvBandwidth {
         long t0 = System.nanoTime();
         team.run(task);
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    static volatile float sink;
-
-    /** The read-only stream: floats [lo, hi) summed into 4 independent accumulators. */
-    static void sum(MemorySegment b, long lo, long hi) {
-        ByteOrder o = ByteOrder.nativeOrder();
-        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-        long i = lo;
-        for (; i + 4L * L <= hi; i += 4L * L) {
-            long off = i * Float.BYTES;
-            s0 = s0.add(FloatVector.fromMemorySegment(S, b, off, o));
-            s1 = s1.add(FloatVector.fromMemorySegment(S, b, off + (long) L * Float.BYTES, o));
-            s2 = s2.add(FloatVector.fromMemorySegment(S, b, off + 2L * L * Float.BYTES, o));
-            s3 = s3.add(FloatVector.fromMemorySegment(S, b, off + 3L * L * Float.BYTES, o));
-        }
-        for (; i < hi; i += L) s0 = s0.add(FloatVector.fromMemorySegment(S, b, i * Float.BYTES, o));
-        sink = s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
     }
 }
