@@ -14,12 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs {@code bin/alexnet}'s {@link Main#run} in this JVM with stdout and stderr captured. */
-final class Cli {
+public final class Cli {
     private Cli() {}
 
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
         /** Asserts a failure: non-zero exit, one {@code error:} line holding every part, no stack trace, nothing on stdout. */
-        Result failsWith(int code, String... parts) {
+        public Result failsWith(int code, String... parts) {
             assertEquals(code, exit, "exit code; stderr: " + err + " stdout: " + out);
             String e = err.strip();
             assertTrue(e.startsWith("error: "), e);
@@ -30,13 +30,13 @@ final class Cli {
             return this;
         }
 
-        Result succeeds() {
+        public Result succeeds() {
             assertEquals(0, exit, "exit code; stderr: " + err);
             return this;
         }
     }
 
-    static synchronized Result run(String... args) {
+    public static synchronized Result run(String... args) {
         PrintStream out = System.out, err = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
         try (PrintStream po = new PrintStream(o, true, StandardCharsets.UTF_8); PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8)) {

@@ -1,19 +1,17 @@
 package dev.alexnet.model.caffe;
 
 import dev.alexnet.kernels.LrnParams;
+import dev.alexnet.cli.Cli;
+import dev.alexnet.cli.Cli.Result;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.model.LrnMetadata;
 import dev.alexnet.model.caffe.CaffeFiles.Enc;
-import dev.alexnet.model.cli.Main;
 import dev.alexnet.model.io.Safetensors;
 import dev.alexnet.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,30 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ImportCaffeCliTest {
     @TempDir Path dir;
 
-    record Result(int exit, String out, String err) {}
-
-    static synchronized Result run(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try (PrintStream po = new PrintStream(o, true, StandardCharsets.UTF_8); PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8)) {
-            System.setOut(po);
-            System.setErr(pe);
-            int code = Main.run(args);
-            return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
-    static void failsWith(Result r, String... parts) {
-        assertEquals(2, r.exit(), r.err());
-        String e = r.err().strip();
-        assertTrue(e.startsWith("error: ") && !e.contains("\n") && !e.contains("Exception"), e);
-        for (String p : parts) assertTrue(e.contains(p), "'" + p + "' not in: " + e);
-        assertEquals("", r.out());
-    }
-
     @Test
     void theFullSizeModelConvertsAndClassifiesWithCaffesPreprocessing() throws Exception {
         long tStart = System.nanoTime();
@@ -70,7 +44,7 @@ class ImportCaffeCliTest {
         Path out = dir.resolve("alexnet.safetensors");
         long t0 = System.nanoTime();
 
-        Result r = run("import-caffe", "--model", model.toString(), "--mean", mean.toString(), "--output", out.toString());
+        Result r = Cli.run("import-caffe", "--model", model.toString(), "--mean", mean.toString(), "--output", out.toString());
         assertEquals(0, r.exit(), r.err());
         long t1 = System.nanoTime();
         assertTrue(r.out().contains("16 tensors, 60,965,224 parameters") && r.out().contains("legacy V1") && r.out().contains("conv1 reads RGB"), r.out());
@@ -99,7 +73,7 @@ class ImportCaffeCliTest {
         }
 
         // classify takes the LRN constants and window from the metadata and prepares the image with the mean
-        r = run("classify", "--weights", out.toString(), "--device", "dnnl:1", "--top", "3"); // oneDNN: no JIT warm-up for 61M weights
+        r = Cli.run("classify", "--weights", out.toString(), "--device", "dnnl:1", "--top", "3"); // oneDNN: no JIT warm-up for 61M weights
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("LRN across all channels") && r.out().contains("weights: file alexnet.safetensors"), r.out());
         assertFalse(r.out().contains("NOTE: the weights are random"), r.out());
@@ -110,16 +84,16 @@ class ImportCaffeCliTest {
     @Test
     void badArgumentsAndFilesAreOneLineAndWriteNothing() throws Exception {
         Path out = dir.resolve("o.safetensors");
-        failsWith(run("import-caffe", "--model", dir.resolve("none.caffemodel").toString(), "--output", out.toString()), "--model", "none.caffemodel", "no such file");
+        Cli.run("import-caffe", "--model", dir.resolve("none.caffemodel").toString(), "--output", out.toString()).failsWith(2, "--model", "none.caffemodel", "no such file");
         Path small = CaffeFiles.write(dir.resolve("small.caffemodel"), CaffeFiles.net(CaffeImportTest.alexnet(CaffeImportTest.SMALL, p -> Enc.PACKED, false), false));
-        failsWith(run("import-caffe", "--model", small.toString(), "--output", dir.resolve("no/such/dir/o.safetensors").toString()), "--output", "does not exist");
-        failsWith(run("import-caffe", "--model", small.toString(), "--mean", dir.toString(), "--output", out.toString()), "--mean", "is a directory");
+        Cli.run("import-caffe", "--model", small.toString(), "--output", dir.resolve("no/such/dir/o.safetensors").toString()).failsWith(2, "--output", "does not exist");
+        Cli.run("import-caffe", "--model", small.toString(), "--mean", dir.toString(), "--output", out.toString()).failsWith(2, "--mean", "is a directory");
         // the small network's shapes are not the paper's: named before anything is written
-        failsWith(run("import-caffe", "--model", small.toString(), "--output", out.toString()), "small.caffemodel", "layer 'conv1' weights have shape [12, 3, 11, 11], expected [96, 3, 11, 11]");
+        Cli.run("import-caffe", "--model", small.toString(), "--output", out.toString()).failsWith(2, "small.caffemodel", "layer 'conv1' weights have shape [12, 3, 11, 11], expected [96, 3, 11, 11]");
         Path cut = Files.write(dir.resolve("cut.caffemodel"), java.util.Arrays.copyOf(Files.readAllBytes(small), 1000));
-        failsWith(run("import-caffe", "--model", cut.toString(), "--output", out.toString()), "cut.caffemodel", "truncated");
+        Cli.run("import-caffe", "--model", cut.toString(), "--output", out.toString()).failsWith(2, "cut.caffemodel", "truncated");
         Path tiny = CaffeFiles.write(dir.resolve("tiny.binaryproto"), CaffeFiles.blob(new long[] {1, 3, 100, 100}, i -> 1f, Enc.PACKED, true));
-        failsWith(run("import-caffe", "--model", small.toString(), "--mean", tiny.toString(), "--output", out.toString()), "smaller than the network's 227 x 227 input");
+        Cli.run("import-caffe", "--model", small.toString(), "--mean", tiny.toString(), "--output", out.toString()).failsWith(2, "smaller than the network's 227 x 227 input");
         assertFalse(Files.exists(out));
         assertNoLeftovers();
     }
