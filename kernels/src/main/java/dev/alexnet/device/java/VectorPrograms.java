@@ -51,15 +51,9 @@ import java.util.List;
 final class VectorPrograms {
     private VectorPrograms() {}
 
-    /** A program with its own team of {@code threads} (closed with the program). */
-    static Program compile(List<Layer> layers, int batch, int threads) {
-        ThreadTeam team = new ThreadTeam(threads);
-        return new VectorProgram(layers, batch, team, true, JavaDevice.Options.fromSystemProperties());
-    }
-
     /** A program on a team the device owns. */
     static Program compile(List<Layer> layers, int batch, ThreadTeam team, JavaDevice.Options options) {
-        return new VectorProgram(layers, batch, team, false, options);
+        return new VectorProgram(layers, batch, team, options);
     }
 
     /** One data-parallel step; {@code in}/{@code out} are fixed at compile time except at the program's ends. */
@@ -74,7 +68,6 @@ final class VectorPrograms {
         private final List<Layer> layers;
         private final int batch;
         private final ThreadTeam team;
-        private final boolean ownsTeam;
         private final JavaDevice.Options options;
         private final Arena arena = Arena.ofShared();
         private final RunGuard guard = new RunGuard("java program");
@@ -83,12 +76,11 @@ final class VectorPrograms {
         private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
         private MemorySegment staging; // the last step's output when the caller's output is confined to it
 
-        VectorProgram(List<Layer> layers, int batch, ThreadTeam team, boolean ownsTeam, JavaDevice.Options options) {
+        VectorProgram(List<Layer> layers, int batch, ThreadTeam team, JavaDevice.Options options) {
             if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
             this.layers = Device.inferenceLayers(layers);
             this.batch = batch;
             this.team = team;
-            this.ownsTeam = ownsTeam;
             this.options = options;
             this.nanos = new long[layers.size()];
             this.inputFloats = Program.super.inputFloats();
@@ -336,6 +328,9 @@ final class VectorPrograms {
                 Checks.accessible(output, "program output");
                 runSteps(input, output, timer);
             } finally {
+                steps[0].in = null; // hold no caller segment between runs (an auto arena's could not be freed)
+                steps[steps.length - 1].out = null;
+                java.util.Arrays.fill(nanos, 0); // a step that threw leaves its partial time behind
                 guard.exit();
             }
         }
@@ -374,7 +369,6 @@ final class VectorPrograms {
         public void close() {
             if (!guard.close()) return;
             arena.close();
-            if (ownsTeam) team.close();
         }
     }
 }

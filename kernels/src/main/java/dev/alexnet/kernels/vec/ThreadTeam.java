@@ -135,9 +135,9 @@ public final class ThreadTeam implements AutoCloseable {
     }
 
     /**
-     * How many tasks member {@code member} has completed since the team started: a plain count each member
-     * bumps after its share, so that a test can tell a step that was split from one the caller ran alone.
-     * Exact once {@link #run} has returned (the workers' counts are published by the pending counter).
+     * How many times share {@code member} of a task has completed since the team started (whichever thread
+     * claimed it), so that a test can tell a step that was split from one the caller ran alone. Exact once
+     * {@link #run} has returned (the counts are published by the {@code finished} counter).
      */
     public long tasksRun(int member) {
         java.util.Objects.checkIndex(member, size);
