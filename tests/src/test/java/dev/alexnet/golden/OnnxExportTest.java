@@ -11,7 +11,10 @@ import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.AlexNetWeights;
 import dev.alexnet.model.CounterInit;
 import dev.alexnet.model.SingleDeviceNetwork;
-import dev.alexnet.model.cli.Main;
+import dev.alexnet.cli.Cli;
+import dev.alexnet.kernels.LrnParams;
+import dev.alexnet.model.LrnMetadata;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,7 +28,6 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -49,7 +51,7 @@ class OnnxExportTest {
         Path weightsFile = dir.resolve("w.safetensors"), onnx = dir.resolve("alexnet.onnx");
         try (Arena arena = Arena.ofShared(); AlexNetWeights w = AlexNetWeights.counter(arch)) {
             w.save(weightsFile, Map.of());
-            assertEquals(0, Main.run("export-onnx", "--weights", weightsFile.toString(), "--output", onnx.toString(), "--arch", arch.cliName()));
+            Cli.run("export-onnx", "--weights", weightsFile.toString(), "--output", onnx.toString(), "--arch", arch.cliName()).succeeds();
             assertTrue(Files.size(onnx) > 4 * spec.parameters(), "every weight is in the file");
             Files.delete(weightsFile); // what remains is the ONNX file alone
 
@@ -87,6 +89,54 @@ class OnnxExportTest {
                         }
                     }
                 }
+            }
+        }
+    }
+    /**
+     * Weights that name the LRN they were trained with (import-caffe's Caffe LRN: k=1, alpha/n, across all
+     * channels) are exported with that LRN, as forward runs them; the paper's LRN on the same weights moves
+     * the logits far outside the bound, so the check can fail.
+     */
+    @Test
+    void exportUsesTheLrnTheWeightsName(@TempDir Path dir) throws Exception {
+        LrnMetadata caffe = new LrnMetadata(new LrnParams(5, 1f, 1e-4f, 0.75f, true), false);
+        Path weightsFile = dir.resolve("w.safetensors"), onnx = dir.resolve("alexnet.onnx");
+        int s = AlexNetSpec.PAPER.inputSize();
+        try (Arena arena = Arena.ofShared(); AlexNetWeights w = AlexNetWeights.counter(Arch.PAPER)) {
+            w.save(weightsFile, Map.of(LrnMetadata.KEY, caffe.format()));
+            Cli.run("export-onnx", "--weights", weightsFile.toString(), "--output", onnx.toString()).succeeds();
+            long n = (long) BATCH * 3 * s * s;
+            MemorySegment images = arena.allocate(n * Float.BYTES, 64);
+            CounterInit.fill(images, n, CounterInit.INPUT_STREAM, CounterInit.INPUT_SCALE);
+            float[] got = ortLogits(onnx, images, s);
+            AlexNetSpec trained = new AlexNetSpec(s, false).withLrn(caffe.params());
+            Golden.Diff d = Golden.Diff.of(got, refLogits(trained, w, images, arena));
+            Golden.Diff paper = Golden.Diff.of(got, refLogits(AlexNetSpec.PAPER, w, images, arena));
+            System.out.printf("[onnx export] Caffe LRN metadata: vs ref:1 with that LRN %s; vs the paper's LRN %s%n", d, paper);
+            assertTrue(d.rel() <= TorchvisionGoldenTest.CONTRACT, "exported model vs the LRN its weights name: " + d);
+            assertTrue(paper.rel() > 100 * TorchvisionGoldenTest.CONTRACT, "the two LRNs must be told apart: " + paper);
+        }
+    }
+
+    private static float[] refLogits(AlexNetSpec spec, AlexNetWeights w, MemorySegment images, Arena arena) {
+        try (SingleDeviceNetwork ref = new SingleDeviceNetwork(spec, w, new JavaDevice(1, JavaDevice.Kernels.REFERENCE), true)) {
+            MemorySegment logits = arena.allocate((long) BATCH * AlexNetSpec.CLASSES * Float.BYTES, 64);
+            ref.forward(images, logits, BATCH);
+            return logits.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    private static float[] ortLogits(Path onnx, MemorySegment images, int s) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(2);
+            try (OrtSession session = env.createSession(onnx.toString(), opts);
+                 OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(images.toArray(ValueLayout.JAVA_FLOAT)), new long[] {BATCH, 3, s, s});
+                 OrtSession.Result r = session.run(Map.of("input", t))) {
+                float[][] y = (float[][]) r.get("logits").orElseThrow().getValue();
+                float[] got = new float[BATCH * AlexNetSpec.CLASSES];
+                for (int b = 0; b < BATCH; b++) System.arraycopy(y[b], 0, got, b * AlexNetSpec.CLASSES, AlexNetSpec.CLASSES);
+                return got;
             }
         }
     }

@@ -27,7 +27,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
     @Option(names = "--input-size", description = "227 or 224 (default: 227 for paper, 224 for torchvision)")
     Integer inputSize;
 
-    @Option(names = "--lrn", defaultValue = "per-tower", description = "paper network's LRN window: per-tower or all (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lrn", description = "paper network's LRN window: per-tower or all (default: what the weights' metadata says, else per-tower)")
     String lrn;
 
     @Option(names = "--lrn-form", defaultValue = "op", description = "LRN in the graph: op (ONNX's LRN operator, the standard form) or "
@@ -38,19 +38,14 @@ final class ExportOnnxCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // every option and path is checked before the weights load
         Arch a = Arch.parse(arch);
-        boolean perTower = switch (lrn) {
-            case "per-tower", "tower" -> true;
-            case "all", "all-channels" -> false;
-            default -> throw new IllegalArgumentException("--lrn must be per-tower or all, got '" + lrn + "'");
-        };
         OnnxModel.LrnMode mode = switch (lrnForm) {
             case "op" -> OnnxModel.LrnMode.OP;
             case "decomposed" -> OnnxModel.LrnMode.DECOMPOSED;
             default -> throw new IllegalArgumentException("--lrn-form must be op or decomposed, got '" + lrnForm + "'");
         };
-        AlexNetSpec spec = new AlexNetSpec(inputSize != null ? inputSize : a == Arch.TORCHVISION ? 224 : 227, perTower, AlexNetSpec.CLASSES, a);
         if (!Files.exists(weights)) throw new IllegalArgumentException("--weights " + weights + ": no such file");
         if (Files.isDirectory(weights)) throw new IllegalArgumentException("--weights " + weights + " is a directory, expected a safetensors file");
+        AlexNetSpec spec = NetworkOptions.spec(weights, arch, lrn, inputSize); // the LRN the weights' metadata names, as forward uses
         AtomicFiles.checkWritable(output, "--output");
         if (ForwardCommand.sameFile(weights, output)) throw new IllegalArgumentException("--output " + output + " is the --weights file: it would be overwritten");
         try (AlexNetWeights w = AlexNetWeights.load(weights)) {

@@ -42,7 +42,15 @@ public final class NetworkOptions {
     String lrn;
 
     AlexNetSpec spec() {
-        // weights converted from elsewhere (import-caffe) name the LRN they were trained with; --lrn still chooses the window
+        return spec(weights, arch, lrn, inputSize);
+    }
+
+    /**
+     * The network the options describe, shared with commands that take the same options without running
+     * a network (export-onnx): weights converted from elsewhere (import-caffe) name the LRN they were
+     * trained with, and {@code --lrn} (when given) still chooses the window.
+     */
+    static AlexNetSpec spec(Path weights, String arch, String lrn, Integer inputSize) {
         LrnMetadata trained = weights == null ? null : LrnMetadata.of(weights);
         String window = lrn != null ? lrn : trained != null && !trained.perTower() ? "all" : "per-tower";
         boolean perTower = switch (window) {
@@ -50,7 +58,7 @@ public final class NetworkOptions {
             case "all", "all-channels" -> false;
             default -> throw new IllegalArgumentException("--lrn must be per-tower or all, got '" + lrn + "'");
         };
-        Arch a = arch();
+        Arch a = Arch.parse(arch);
         AlexNetSpec spec = new AlexNetSpec(inputSize != null ? inputSize : a == Arch.TORCHVISION ? 224 : 227, perTower, AlexNetSpec.CLASSES, a);
         return trained == null ? spec : spec.withLrn(trained.params());
     }
