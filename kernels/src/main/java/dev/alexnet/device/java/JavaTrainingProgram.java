@@ -3,6 +3,7 @@ package dev.alexnet.device.java;
 import dev.alexnet.device.Device;
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerTimer;
+import dev.alexnet.device.RunGuard;
 import dev.alexnet.device.TrainLayer;
 import dev.alexnet.device.TrainingProgram;
 
@@ -50,6 +51,7 @@ final class JavaTrainingProgram implements TrainingProgram {
     private final int batch;
     private final ThreadTeam team; // null for the reference kernels
     private final Arena arena = Arena.ofShared();
+    private final RunGuard guard = new RunGuard("java training program");
     private final MemorySegment input;       // the caller's input, copied
     private final MemorySegment[] acts;      // acts[i] = output of layer i
     private final MemorySegment gradA, gradB; // gradients of activations, alternating layer by layer
@@ -98,34 +100,42 @@ final class JavaTrainingProgram implements TrainingProgram {
     public void forward(MemorySegment in, MemorySegment out, long seed, LayerTimer timer) {
         Checks.floats(in, inputFloats, "training input");
         Checks.floats(out, outputFloats, "training output");
-        checkOpen();
-        this.seed = seed;
-        MemorySegment.copy(in, 0, input, 0, inputFloats * Float.BYTES);
-        for (int i = 0; i < passes.length; i++) {
-            long t0 = System.nanoTime();
-            passes[i].forward();
-            if (timer.enabled()) timer.record(layers.get(i).spec().name(), System.nanoTime() - t0);
+        guard.enter();
+        try {
+            this.seed = seed;
+            MemorySegment.copy(in, 0, input, 0, inputFloats * Float.BYTES);
+            for (int i = 0; i < passes.length; i++) {
+                long t0 = System.nanoTime();
+                passes[i].forward();
+                if (timer.enabled()) timer.record(layers.get(i).spec().name(), System.nanoTime() - t0);
+            }
+            MemorySegment.copy(acts[acts.length - 1], 0, out, 0, outputFloats * Float.BYTES);
+            forwardDone = true;
+        } finally {
+            guard.exit();
         }
-        MemorySegment.copy(acts[acts.length - 1], 0, out, 0, outputFloats * Float.BYTES);
-        forwardDone = true;
     }
 
     @Override
     public void backward(MemorySegment gradOutput, MemorySegment gradInput, LayerTimer timer) {
         Checks.floats(gradOutput, outputFloats, "output gradient");
         if (gradInput != null) Checks.floats(gradInput, inputFloats, "input gradient");
-        checkOpen();
-        if (!forwardDone) throw new IllegalStateException("backward needs a forward pass first");
-        MemorySegment g = gradA, other = gradB;
-        MemorySegment.copy(gradOutput, 0, g, 0, outputFloats * Float.BYTES);
-        for (int i = passes.length - 1; i >= 0; i--) {
-            boolean needData = i > 0 || gradInput != null;
-            passes[i].backward(g, needData ? other : null, timer);
-            MemorySegment t = g;
-            g = other;
-            other = t;
+        guard.enter();
+        try {
+            if (!forwardDone) throw new IllegalStateException("backward needs a forward pass first");
+            MemorySegment g = gradA, other = gradB;
+            MemorySegment.copy(gradOutput, 0, g, 0, outputFloats * Float.BYTES);
+            for (int i = passes.length - 1; i >= 0; i--) {
+                boolean needData = i > 0 || gradInput != null;
+                passes[i].backward(g, needData ? other : null, timer);
+                MemorySegment t = g;
+                g = other;
+                other = t;
+            }
+            if (gradInput != null) MemorySegment.copy(g, 0, gradInput, 0, inputFloats * Float.BYTES);
+        } finally {
+            guard.exit();
         }
-        if (gradInput != null) MemorySegment.copy(g, 0, gradInput, 0, inputFloats * Float.BYTES);
     }
 
     @Override
@@ -133,13 +143,9 @@ final class JavaTrainingProgram implements TrainingProgram {
         // The kernels read the parameter tensors directly at every pass: nothing is kept to refresh.
     }
 
-    private void checkOpen() {
-        if (!arena.scope().isAlive()) throw new IllegalStateException("training program closed");
-    }
-
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        if (guard.close()) arena.close(); // waits for a pass in flight: the kernels read this arena at absolute addresses
     }
 
     private void run(ThreadTeam.Task t) {

@@ -2,6 +2,7 @@ package dev.alexnet.nativ.dnnl;
 
 import dev.alexnet.device.LayerSpec;
 import dev.alexnet.device.LayerTimer;
+import dev.alexnet.device.RunGuard;
 import dev.alexnet.device.TrainLayer;
 import dev.alexnet.device.TrainingProgram;
 import dev.alexnet.kernels.Checks;
@@ -77,7 +78,8 @@ public final class DnnlTrainingProgram implements TrainingProgram {
     private final DnnlStream stream;
     private Act input, output, gradOutput, gradInput;
     private long seed;
-    private boolean forwardDone, closed;
+    private boolean forwardDone;
+    private final RunGuard guard = new RunGuard("oneDNN training program"); // close waits for a pass in flight
 
     // Compile-time state: where new steps go and how they are labelled.
     private List<Step> target;
@@ -626,22 +628,22 @@ public final class DnnlTrainingProgram implements TrainingProgram {
         }
     }
 
-    private void checkOpen() {
-        if (closed) throw new IllegalStateException("training program is closed");
-    }
-
     @Override
     public void forward(MemorySegment in, MemorySegment out, long seed, LayerTimer timer) {
         Checks.floats(in, inputFloats(), "training input");
         Checks.floats(out, outputFloats(), "training output");
         if (out.isReadOnly()) throw new IllegalArgumentException("training output is read-only");
         if (timer == null) throw new IllegalArgumentException("timer is null (use LayerTimer.NONE)");
-        checkOpen();
-        this.seed = seed;
-        MemorySegment.copy(in, 0, input.data(), 0, inputFloats() * Float.BYTES);
-        runSteps(forwardSteps, false, timer);
-        MemorySegment.copy(output.data(), 0, out, 0, outputFloats() * Float.BYTES);
-        forwardDone = true;
+        guard.enter();
+        try {
+            this.seed = seed;
+            MemorySegment.copy(in, 0, input.data(), 0, inputFloats() * Float.BYTES);
+            runSteps(forwardSteps, false, timer);
+            MemorySegment.copy(output.data(), 0, out, 0, outputFloats() * Float.BYTES);
+            forwardDone = true;
+        } finally {
+            guard.exit();
+        }
     }
 
     @Override
@@ -652,25 +654,32 @@ public final class DnnlTrainingProgram implements TrainingProgram {
             if (gradIn.isReadOnly()) throw new IllegalArgumentException("gradient of the input is read-only");
         }
         if (timer == null) throw new IllegalArgumentException("timer is null (use LayerTimer.NONE)");
-        checkOpen();
-        if (!forwardDone) throw new IllegalStateException("backward before any forward");
-        MemorySegment.copy(gradOut, 0, gradOutput.data(), 0, outputFloats() * Float.BYTES);
-        runSteps(backwardSteps, gradIn == null, timer);
-        if (gradIn != null) MemorySegment.copy(gradInput.data(), 0, gradIn, 0, inputFloats() * Float.BYTES);
+        guard.enter();
+        try {
+            if (!forwardDone) throw new IllegalStateException("backward before any forward");
+            MemorySegment.copy(gradOut, 0, gradOutput.data(), 0, outputFloats() * Float.BYTES);
+            runSteps(backwardSteps, gradIn == null, timer);
+            if (gradIn != null) MemorySegment.copy(gradInput.data(), 0, gradIn, 0, inputFloats() * Float.BYTES);
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Re-runs the weight reorders from the parameter tensors (no primitive is re-created). */
     @Override
     public void parametersChanged() {
-        checkOpen();
-        runSteps(refreshSteps, false, LayerTimer.NONE);
+        guard.enter();
+        try {
+            runSteps(refreshSteps, false, LayerTimer.NONE);
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Destroys every oneDNN object this program created and frees its memory. Idempotent. */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
+        if (!guard.close()) return;
         try {
             release();
         } finally {
