@@ -210,14 +210,10 @@ public final class AlexNetWeights implements AutoCloseable {
     }
 
     private static void checkFinite(Path file, String name, Tensor x) {
-        MemorySegment d = x.data();
-        long n = x.size();
-        for (long i = 0; i < n; i++) {
-            float v = d.getAtIndex(JAVA_FLOAT, i);
-            if (!Float.isFinite(v)) {
-                throw new WeightFileException(file + ": tensor '" + name + "' holds " + v + " at flat index " + i
-                        + " (weights must be finite)");
-            }
+        NonFinite.Scan scan = NonFinite.scan(x.data(), x.size());
+        if (scan.any()) {
+            throw new WeightFileException(file + ": tensor '" + name + "' holds " + x.data().getAtIndex(JAVA_FLOAT, scan.first())
+                    + " at flat index " + scan.first() + " (weights must be finite)");
         }
     }
 

@@ -4,6 +4,7 @@ import dev.alexnet.device.LayerSpec;
 import dev.alexnet.kernels.LrnParams;
 import dev.alexnet.model.AlexNetSpec;
 import dev.alexnet.model.LrnMetadata;
+import dev.alexnet.model.NonFinite;
 import dev.alexnet.model.io.WeightFileException;
 import dev.alexnet.tensor.Tensor;
 
@@ -183,10 +184,10 @@ public final class CaffeImport {
     }
 
     private static Tensor finite(Path file, String name, Tensor t) {
-        MemorySegment d = t.data();
-        for (long i = 0, n = t.size(); i < n; i++) {
-            float v = d.getAtIndex(JAVA_FLOAT, i);
-            if (!Float.isFinite(v)) throw new WeightFileException(file + ": " + name + " holds " + v + " at flat index " + i + " (weights must be finite)");
+        NonFinite.Scan scan = NonFinite.scan(t.data(), t.size());
+        if (scan.any()) {
+            throw new WeightFileException(file + ": " + name + " holds " + t.data().getAtIndex(JAVA_FLOAT, scan.first())
+                    + " at flat index " + scan.first() + " (weights must be finite)");
         }
         return t;
     }
