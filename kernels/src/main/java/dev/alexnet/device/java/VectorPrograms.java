@@ -64,6 +64,46 @@ final class VectorPrograms {
         Step(int layer) { this.layer = layer; }
     }
 
+    /** A direct convolution, kept recognisable so that a reorder after it can run image by image with it. */
+    static final class ConvStep extends Step {
+        final ConvVec k;
+
+        ConvStep(int layer, ConvVec k) {
+            super(layer);
+            this.k = k;
+        }
+
+        @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
+    }
+
+    /**
+     * A convolution and the reorder of its output to NCHW, one image at a time on each member: the image's
+     * channels-last output (1.2 MB for conv1) is reordered while it is still in cache instead of after the
+     * whole batch has gone to memory. Members take whole images, so it needs a batch of at least the team's size.
+     */
+    static final class ConvThenRows extends Step {
+        private final ConvVec k;
+        private final MemorySegment mid; // the convolution's channels-last output
+        private final Nhwc midL;
+        private final int batch;
+
+        ConvThenRows(ConvStep conv, Nhwc midL) {
+            super(conv.layer);
+            this.k = conv.k;
+            this.mid = conv.out;
+            this.midL = midL;
+            this.batch = k.shape().n();
+        }
+
+        @Override public void run(int m, int ms) {
+            int n0 = ThreadTeam.from(batch, m, ms), n1 = ThreadTeam.from(batch, m + 1, ms), h = midL.h();
+            for (int img = n0; img < n1; img++) {
+                k.forwardImages(mid, in, m, img, img + 1);
+                Reorders.nhwcToNchw(out, mid, midL, batch, img * h, (img + 1) * h);
+            }
+        }
+    }
+
     static final class VectorProgram implements Program {
         private final List<Layer> layers;
         private final int batch;
@@ -226,6 +266,13 @@ final class VectorPrograms {
             /** Appends a channels-last to NCHW reorder of the current edge (into the program's output when {@code toOutput}). */
             private void toRows(int li, boolean toOutput) {
                 Nhwc from = cur;
+                if (steps.getLast() instanceof ConvStep conv && batch >= team.size()) {
+                    steps.removeLast();
+                    curSeg = conv.in;
+                    append(new ConvThenRows(conv, from), toOutput ? null : buffer(from.interior()));
+                    cur = null;
+                    return;
+                }
                 Step s = new Step(li) {
                     @Override public void run(int m, int ms) {
                         int u = Reorders.units(batch, from);
@@ -276,10 +323,7 @@ final class VectorPrograms {
                             @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
                         };
                     }
-                    ConvVec k = new ConvVec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), arena);
-                    return new Step(li) {
-                        @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
-                    };
+                    return new ConvStep(li, new ConvVec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), arena));
                 }
                 case LayerSpec.MaxPool p -> {
                     PoolShape sh = p.shape(batch);
@@ -314,6 +358,11 @@ final class VectorPrograms {
 
         @Override public int batch() { return batch; }
         @Override public List<Layer> layers() { return layers; }
+
+        /** The steps' kinds in order (tests see which steps a program was built from). */
+        List<String> stepKinds() {
+            return java.util.Arrays.stream(steps).map(st -> st.getClass().getSimpleName().isEmpty() ? "Step" : st.getClass().getSimpleName()).toList();
+        }
 
         @Override public long inputFloats() { return inputFloats; }
         @Override public long outputFloats() { return outputFloats; }

@@ -295,6 +295,16 @@ public final class ConvVec {
         forwardUnits(out, in, scratch(member), ThreadTeam.from(units, member, members), ThreadTeam.from(units, member + 1, members));
     }
 
+    /**
+     * Images [n0, n1) of the batch on team member {@code member}'s scratch (units are image-major), for a
+     * caller that splits the batch by images itself, e.g. to reorder each image's output while it is in cache.
+     */
+    public void forwardImages(MemorySegment out, MemorySegment in, int member, int n0, int n1) {
+        if (n0 < 0 || n1 > s.n() || n0 > n1) throw new IndexOutOfBoundsException("images [" + n0 + ", " + n1 + ") of " + s.n());
+        int perImage = units / s.n();
+        forwardUnits(out, in, scratch(member), n0 * perImage, n1 * perImage);
+    }
+
     /** Work units [u0, u1) (see the class comment) on the calling thread; {@code (out, in, 0, units())} is the whole batch. */
     public void forwardUnits(MemorySegment out, MemorySegment in, int u0, int u1) {
         forwardUnits(out, in, scratch(0), u0, u1);

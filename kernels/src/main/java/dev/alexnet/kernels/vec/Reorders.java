@@ -17,7 +17,10 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * perfect-shuffle stages of two-source permutes ({@code selectFrom}, vpermi2ps), L vector stores along
  * the other. Partial tiles (C or W not a multiple of L, e.g. conv1's C = 3 and W = 227) use masked
  * loads and stores and repeated rows, so there is no scalar tail. With another vector length the scalar
- * blocked loops run. Work units: (image, row y); a team splits them.
+ * blocked loops run. Work units: (image, row y); a team splits them. Within a member's rows of one image
+ * the channel blocks are the outer loop, so the NCHW side streams through L planes at a time rather than
+ * through all C planes per row (96 streams for conv1's output), which the hardware prefetchers cannot
+ * follow. Three channels (the network's RGB input) have their own interleave ({@link #interleave3}).
  */
 public final class Reorders {
     static final int CB = 16;
@@ -31,6 +34,22 @@ public final class Reorders {
         for (int p = 0; p < L; p++) {
             LO[p] = (p >> 1) + (p & 1) * L;
             HI[p] = L / 2 + (p >> 1) + (p & 1) * L;
+        }
+    }
+
+    /**
+     * Three-channel interleave (the network's RGB input): output vector o, lane j holds float f = L*o + j of
+     * the pixels' channels-last run, i.e. channel f % 3 of pixel f / 3. Channels 0 and 1 come from one
+     * two-source permute ({@code I01}: pixel, or L + pixel), channel 2 from a one-source permute blended in.
+     */
+    static final float[][] I01 = new float[3][L], I2 = new float[3][L];
+    static final boolean[][] FROM2 = new boolean[3][L];
+    static {
+        for (int o = 0; o < 3; o++) for (int j = 0; j < L; j++) {
+            int f = L * o + j, p = f / 3, ch = f % 3;
+            I01[o][j] = ch == 1 ? L + p : p;
+            I2[o][j] = p;
+            FROM2[o][j] = ch == 2;
         }
     }
 
@@ -57,36 +76,42 @@ public final class Reorders {
     private static void nchwToNhwcTiled(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1) {
         int C = outL.c(), H = outL.h(), W = outL.w();
         long plane = (long) H * W * Float.BYTES, pix = (long) C * Float.BYTES;
-        for (int u = u0; u < u1; u++) {
-            int img = u / H, y = u % H;
-            long ib = (img * outL.interior() + (long) y * W) * Float.BYTES;
-            long ob = (img * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES;
+        for (int u = u0; u < u1; ) { // per image: channel blocks outside, rows inside (see the class comment)
+            int img = u / H, y0 = u % H, y1 = Math.min(H, y0 + (u1 - u));
             for (int c0 = 0; c0 < C; c0 += L) {
                 int cb = Math.min(L, C - c0);
-                long ic = ib + c0 * plane, oc = ob + c0 * 4L;
-                for (int x0 = 0; x0 < W; x0 += L) {
-                    int xb = Math.min(L, W - x0);
-                    tile(in, ic + x0 * 4L, plane, cb, xb, out, oc + x0 * pix, pix, xb, cb);
+                for (int y = y0; y < y1; y++) {
+                    long ic = (img * outL.interior() + (long) y * W) * Float.BYTES + c0 * plane;
+                    long oc = (img * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES + c0 * 4L;
+                    int x0 = 0;
+                    if (C == 3) for (; x0 + L <= W; x0 += L) interleave3(in, ic + x0 * 4L, plane, out, oc + x0 * pix);
+                    for (; x0 < W; x0 += L) {
+                        int xb = Math.min(L, W - x0);
+                        tile(in, ic + x0 * 4L, plane, cb, xb, out, oc + x0 * pix, pix, xb, cb);
+                    }
                 }
             }
+            u += y1 - y0;
         }
     }
 
     private static void nhwcToNchwTiled(MemorySegment out, MemorySegment in, Nhwc inL, int u0, int u1) {
         int C = inL.c(), H = inL.h(), W = inL.w();
         long plane = (long) H * W * Float.BYTES, pix = (long) C * Float.BYTES;
-        for (int u = u0; u < u1; u++) {
-            int img = u / H, y = u % H;
-            long ib = (img * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES;
-            long ob = (img * inL.interior() + (long) y * W) * Float.BYTES;
+        for (int u = u0; u < u1; ) { // per image: channel blocks outside, rows inside (see the class comment)
+            int img = u / H, y0 = u % H, y1 = Math.min(H, y0 + (u1 - u));
             for (int c0 = 0; c0 < C; c0 += L) {
                 int cb = Math.min(L, C - c0);
-                long ic = ib + c0 * 4L, oc = ob + c0 * plane;
-                for (int x0 = 0; x0 < W; x0 += L) {
-                    int xb = Math.min(L, W - x0);
-                    tile(in, ic + x0 * pix, pix, xb, cb, out, oc + x0 * 4L, plane, cb, xb);
+                for (int y = y0; y < y1; y++) {
+                    long ic = (img * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES + c0 * 4L;
+                    long oc = (img * inL.interior() + (long) y * W) * Float.BYTES + c0 * plane;
+                    for (int x0 = 0; x0 < W; x0 += L) {
+                        int xb = Math.min(L, W - x0);
+                        tile(in, ic + x0 * pix, pix, xb, cb, out, oc + x0 * 4L, plane, cb, xb);
+                    }
                 }
             }
+            u += y1 - y0;
         }
     }
 
@@ -164,6 +189,22 @@ public final class Reorders {
         if (13 < nOut) e13.intoMemorySegment(out, oo + 13 * os, NO, mo);
         if (14 < nOut) e14.intoMemorySegment(out, oo + 14 * os, NO, mo);
         if (15 < nOut) e15.intoMemorySegment(out, oo + 15 * os, NO, mo);
+    }
+
+    /**
+     * L pixels of a three-channel NCHW row (planes {@code plane} bytes apart) to their 3L channels-last
+     * floats: three loads, three permute-and-blend steps, three whole stores (the general tile would do
+     * L masked three-lane stores).
+     */
+    static void interleave3(MemorySegment in, long io, long plane, MemorySegment out, long oo) {
+        FloatVector a0 = FloatVector.fromMemorySegment(S, in, io, NO);
+        FloatVector a1 = FloatVector.fromMemorySegment(S, in, io + plane, NO);
+        FloatVector a2 = FloatVector.fromMemorySegment(S, in, io + 2 * plane, NO);
+        for (int o = 0; o < 3; o++) {
+            FloatVector ab = FloatVector.fromArray(S, I01[o], 0).selectFrom(a0, a1);
+            FloatVector c = FloatVector.fromArray(S, I2[o], 0).selectFrom(a2);
+            ab.blend(c, VectorMask.fromArray(S, FROM2[o], 0)).intoMemorySegment(out, oo + (long) o * L * Float.BYTES, NO);
+        }
     }
 
     private static void nchwToNhwcScalar(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1) {
