@@ -1,7 +1,7 @@
 import sys
 # Usage (reproduces kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java byte for byte):
 #   python3 tools/gen_linear_tiles.py > kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java
-# Generates LinearTiles.java: the tiles k8x3 .. k1x3 of LinearVec's chunked GEMM (8-row tiles and one tile
+# Generates LinearTiles.java: the tiles k6x4 .. k1x4 of LinearVec's chunked GEMM (6-row tiles and one tile
 # of the leftover rows), and the small-batch kernels g1x2 .. g8x2 (every row of a batch of 1-8 against one
 # streamed weight panel).
 hdr='''package dev.alexnet.kernels.vec;
