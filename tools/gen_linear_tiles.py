@@ -1,8 +1,9 @@
 import sys
 # Usage (reproduces kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java byte for byte):
-#   python3 tools/gen_linear_tiles.py 6x4 > kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java
-# Generates LinearTiles.java: the rows x vectors tile kMRxNB of LinearVec's GEMM, the one-row k1x4, and the
-# small-batch kernels g1x2 .. g8x2 (every row of a batch of 1-8 against one streamed weight panel).
+#   python3 tools/gen_linear_tiles.py > kernels/src/main/java/dev/alexnet/kernels/vec/LinearTiles.java
+# Generates LinearTiles.java: the tiles k6x4 .. k1x4 of LinearVec's chunked GEMM (6-row tiles and one tile
+# of the leftover rows), and the small-batch kernels g1x2 .. g8x2 (every row of a batch of 1-8 against one
+# streamed weight panel).
 hdr='''package dev.alexnet.kernels.vec;
 
 import jdk.incubator.vector.FloatVector;
@@ -33,13 +34,28 @@ final class LinearTiles {
     static final int GEMV_MAX_ROWS = 8;
     /** Vectors per packed panel of the gNx2 kernels. */
     static final int GEMV_NB = 2;
+    /** Rows of the chunked GEMM's main tile; the leftover rows take one kRx{NB} tile, R below MR. */
+    static final int MR = {MR};
+    /** Vectors per packed panel of the chunked GEMM. */
+    static final int NB = {NB};
 '''
 
 
+# The chunked GEMM's panels: NB vectors; MR-row tiles, and one tile of the leftover 1..MR-1 rows.
+MR, NB = 6, 4
+
+
+def unroll_k(mr, nb):
+    """Steps of K per iteration, each with its own accumulator set, so that at least 8 FMA chains run."""
+    return -(-8 // (mr * nb))
+
+
 def kernel(mr, nb):
-    """kMRxNB: MR input rows x NB weight vectors, MR*NB accumulators, one broadcast per row per step."""
+    """kMRxNB: MR input rows x NB weight vectors, one broadcast per row per step."""
+    u = unroll_k(mr, nb)
+    acc = lambda s_, i, j: f'c{i}{j}' if s_ == 0 else f'd{s_}{i}{j}'
     o = [f'''
-    /** {mr} rows x {nb} vectors of outputs over one K chunk: {mr * nb} accumulators. */
+    /** {mr} row(s) x {nb} vectors of outputs over one K chunk, {u} step(s) of K per iteration: {mr * nb * u} accumulators. */
     static void k{mr}x{nb}(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
                        MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
                        float lo) {{''']
@@ -50,61 +66,30 @@ def kernel(mr, nb):
     for i in range(mr):
         parts = [f'c{i}{j} = FloatVector.fromMemorySegment(S, src, s{i} + {j} * VB, NO)' for j in range(nb)]
         o.append('        FloatVector ' + ', '.join(parts) + ';')
-    o.append('        long xe = kc * 4L;')
-    o.append(f'        for (long x = 0; x < xe; x += 4, wo += {nb} * VB) {{')
-    for k in range(nb): o.append(f'            FloatVector w{k} = FloatVector.fromMemorySegment(S, w, wo + {k} * VB, NO);')
-    for i in range(mr):
-        o.append(f'            FloatVector v{i} = FloatVector.broadcast(S, a.get(F, a{i} + x));')
-        o.append('            ' + ' '.join(f'c{i}{k} = w{k}.fma(v{i}, c{i}{k});' for k in range(nb)))
+    for s_ in range(1, u):
+        o.append('        FloatVector ' + ', '.join(f'd{s_}{i}{j} = FloatVector.zero(S)' for i in range(mr) for j in range(nb)) + ';')
+    o.append('        long x = 0, xe = kc * 4L;' if u > 1 else '        long xe = kc * 4L;')
+
+    def step(s_, ind):
+        xo = f'x + {4 * s_}' if s_ else 'x'
+        for k in range(nb): o.append(f'{ind}FloatVector w{s_}{k} = FloatVector.fromMemorySegment(S, w, wo + {s_ * nb + k} * VB, NO);')
+        for i in range(mr):
+            o.append(f'{ind}FloatVector v{s_}{i} = FloatVector.broadcast(S, a.get(F, a{i} + {xo}));')
+            o.append(ind + ' '.join(f'{acc(s_, i, k)} = w{s_}{k}.fma(v{s_}{i}, {acc(s_, i, k)});' for k in range(nb)))
+    if u > 1:
+        o.append(f'        for (long xu = xe - {4 * (u - 1)}; x < xu; x += {4 * u}, wo += {u * nb} * VB) {{')
+        for s_ in range(u): step(s_, '            ')
+        o.append('        }')
+    o.append(f'        for ({"" if u > 1 else "long x = 0"}; x < xe; x += 4, wo += {nb} * VB) {{')
+    step(0, '            ')
     o.append('        }')
     for i in range(mr):
         for k in range(nb):
-            o.append(f'        c{i}{k}.max(lo).intoMemorySegment(c, co + {i} * cs + {k} * VB, NO);')
+            terms = f'c{i}{k}' + ''.join(f'.add(d{s_}{i}{k})' for s_ in range(1, u))
+            o.append(f'        {terms}.max(lo).intoMemorySegment(c, co + {i} * cs + {k} * VB, NO);')
     o.append('    }')
     return '\n'.join(o) + '\n'
 
-
-tail = '''
-    /**
-     * One row x 4 vectors (GEMV, batch below 6 and row tails): the K loop is unrolled twice into two
-     * accumulator sets (8 chains) so that the FMA latency stays hidden; it is bound by weight loads.
-     */
-    static void k1x4(MemorySegment a, long ao, int kc, MemorySegment w, long wo,
-                     MemorySegment c, long co, boolean first, MemorySegment bias, long bo, float lo) {
-        MemorySegment src = first ? bias : c;
-        long so = first ? bo : co;
-        FloatVector c0 = FloatVector.fromMemorySegment(S, src, so, NO);
-        FloatVector c1 = FloatVector.fromMemorySegment(S, src, so + VB, NO);
-        FloatVector c2 = FloatVector.fromMemorySegment(S, src, so + 2 * VB, NO);
-        FloatVector c3 = FloatVector.fromMemorySegment(S, src, so + 3 * VB, NO);
-        FloatVector d0 = FloatVector.zero(S), d1 = d0, d2 = d0, d3 = d0;
-        long x = ao, xe = ao + (kc & ~1) * 4L;
-        for (; x < xe; x += 8, wo += 8 * VB) {
-            FloatVector v = FloatVector.broadcast(S, a.get(F, x));
-            FloatVector u = FloatVector.broadcast(S, a.get(F, x + 4));
-            c0 = FloatVector.fromMemorySegment(S, w, wo, NO).fma(v, c0);
-            c1 = FloatVector.fromMemorySegment(S, w, wo + VB, NO).fma(v, c1);
-            c2 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO).fma(v, c2);
-            c3 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO).fma(v, c3);
-            d0 = FloatVector.fromMemorySegment(S, w, wo + 4 * VB, NO).fma(u, d0);
-            d1 = FloatVector.fromMemorySegment(S, w, wo + 5 * VB, NO).fma(u, d1);
-            d2 = FloatVector.fromMemorySegment(S, w, wo + 6 * VB, NO).fma(u, d2);
-            d3 = FloatVector.fromMemorySegment(S, w, wo + 7 * VB, NO).fma(u, d3);
-        }
-        if ((kc & 1) != 0) {
-            FloatVector v = FloatVector.broadcast(S, a.get(F, x));
-            c0 = FloatVector.fromMemorySegment(S, w, wo, NO).fma(v, c0);
-            c1 = FloatVector.fromMemorySegment(S, w, wo + VB, NO).fma(v, c1);
-            c2 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO).fma(v, c2);
-            c3 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO).fma(v, c3);
-        }
-        c0.add(d0).max(lo).intoMemorySegment(c, co, NO);
-        c1.add(d1).max(lo).intoMemorySegment(c, co + VB, NO);
-        c2.add(d2).max(lo).intoMemorySegment(c, co + 2 * VB, NO);
-        c3.add(d3).max(lo).intoMemorySegment(c, co + 3 * VB, NO);
-    }
-}
-'''
 
 # Small batch: every row of the batch against one panel [K][NB*L] streamed once from memory (no K chunks,
 # so nothing but the input is re-read). U steps of K per iteration, each with its own accumulator set, so
@@ -155,9 +140,6 @@ def gemv(n):
     return '\n'.join(o) + '\n'
 
 
-out = []
-for arg in sys.argv[1:] or ['6x4']:
-    mr, nb = map(int, arg.split('x'))
-    out.append(kernel(mr, nb))
+tiles = ''.join(kernel(mr, NB) for mr in range(MR, 0, -1))
 gemvs = ''.join(gemv(n) for n in range(1, 9))
-sys.stdout.write(hdr + ''.join(out) + tail[:-2] + gemvs + '}\n')
+sys.stdout.write(hdr.replace('{MR}', str(MR)).replace('{NB}', str(NB)) + tiles + gemvs + '}\n')

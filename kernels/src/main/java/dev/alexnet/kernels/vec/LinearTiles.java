@@ -28,8 +28,12 @@ final class LinearTiles {
     static final int GEMV_MAX_ROWS = 8;
     /** Vectors per packed panel of the gNx2 kernels. */
     static final int GEMV_NB = 2;
+    /** Rows of the chunked GEMM's main tile; the leftover rows take one kRx4 tile, R below MR. */
+    static final int MR = 6;
+    /** Vectors per packed panel of the chunked GEMM. */
+    static final int NB = 4;
 
-    /** 6 rows x 4 vectors of outputs over one K chunk: 24 accumulators. */
+    /** 6 row(s) x 4 vectors of outputs over one K chunk, 1 step(s) of K per iteration: 24 accumulators. */
     static void k6x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
                        MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
                        float lo) {
@@ -55,22 +59,22 @@ final class LinearTiles {
         FloatVector c50 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c51 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c52 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c53 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO);
         long xe = kc * 4L;
         for (long x = 0; x < xe; x += 4, wo += 4 * VB) {
-            FloatVector w0 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
-            FloatVector w1 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
-            FloatVector v0 = FloatVector.broadcast(S, a.get(F, a0 + x));
-            c00 = w0.fma(v0, c00); c01 = w1.fma(v0, c01); c02 = w2.fma(v0, c02); c03 = w3.fma(v0, c03);
-            FloatVector v1 = FloatVector.broadcast(S, a.get(F, a1 + x));
-            c10 = w0.fma(v1, c10); c11 = w1.fma(v1, c11); c12 = w2.fma(v1, c12); c13 = w3.fma(v1, c13);
-            FloatVector v2 = FloatVector.broadcast(S, a.get(F, a2 + x));
-            c20 = w0.fma(v2, c20); c21 = w1.fma(v2, c21); c22 = w2.fma(v2, c22); c23 = w3.fma(v2, c23);
-            FloatVector v3 = FloatVector.broadcast(S, a.get(F, a3 + x));
-            c30 = w0.fma(v3, c30); c31 = w1.fma(v3, c31); c32 = w2.fma(v3, c32); c33 = w3.fma(v3, c33);
-            FloatVector v4 = FloatVector.broadcast(S, a.get(F, a4 + x));
-            c40 = w0.fma(v4, c40); c41 = w1.fma(v4, c41); c42 = w2.fma(v4, c42); c43 = w3.fma(v4, c43);
-            FloatVector v5 = FloatVector.broadcast(S, a.get(F, a5 + x));
-            c50 = w0.fma(v5, c50); c51 = w1.fma(v5, c51); c52 = w2.fma(v5, c52); c53 = w3.fma(v5, c53);
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+            FloatVector v01 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w00.fma(v01, c10); c11 = w01.fma(v01, c11); c12 = w02.fma(v01, c12); c13 = w03.fma(v01, c13);
+            FloatVector v02 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w00.fma(v02, c20); c21 = w01.fma(v02, c21); c22 = w02.fma(v02, c22); c23 = w03.fma(v02, c23);
+            FloatVector v03 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w00.fma(v03, c30); c31 = w01.fma(v03, c31); c32 = w02.fma(v03, c32); c33 = w03.fma(v03, c33);
+            FloatVector v04 = FloatVector.broadcast(S, a.get(F, a4 + x));
+            c40 = w00.fma(v04, c40); c41 = w01.fma(v04, c41); c42 = w02.fma(v04, c42); c43 = w03.fma(v04, c43);
+            FloatVector v05 = FloatVector.broadcast(S, a.get(F, a5 + x));
+            c50 = w00.fma(v05, c50); c51 = w01.fma(v05, c51); c52 = w02.fma(v05, c52); c53 = w03.fma(v05, c53);
         }
         c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
         c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
@@ -98,43 +102,229 @@ final class LinearTiles {
         c53.max(lo).intoMemorySegment(c, co + 5 * cs + 3 * VB, NO);
     }
 
-    /**
-     * One row x 4 vectors (GEMV, batch below 6 and row tails): the K loop is unrolled twice into two
-     * accumulator sets (8 chains) so that the FMA latency stays hidden; it is bound by weight loads.
-     */
-    static void k1x4(MemorySegment a, long ao, int kc, MemorySegment w, long wo,
-                     MemorySegment c, long co, boolean first, MemorySegment bias, long bo, float lo) {
+    /** 5 row(s) x 4 vectors of outputs over one K chunk, 1 step(s) of K per iteration: 20 accumulators. */
+    static void k5x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
+                       MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
+                       float lo) {
+        long a0 = ao + 0 * as;
+        long a1 = ao + 1 * as;
+        long a2 = ao + 2 * as;
+        long a3 = ao + 3 * as;
+        long a4 = ao + 4 * as;
+        // one load per accumulator, from the bias (first chunk) or the partial sums: no vector phis
         MemorySegment src = first ? bias : c;
-        long so = first ? bo : co;
-        FloatVector c0 = FloatVector.fromMemorySegment(S, src, so, NO);
-        FloatVector c1 = FloatVector.fromMemorySegment(S, src, so + VB, NO);
-        FloatVector c2 = FloatVector.fromMemorySegment(S, src, so + 2 * VB, NO);
-        FloatVector c3 = FloatVector.fromMemorySegment(S, src, so + 3 * VB, NO);
-        FloatVector d0 = FloatVector.zero(S), d1 = d0, d2 = d0, d3 = d0;
-        long x = ao, xe = ao + (kc & ~1) * 4L;
-        for (; x < xe; x += 8, wo += 8 * VB) {
-            FloatVector v = FloatVector.broadcast(S, a.get(F, x));
-            FloatVector u = FloatVector.broadcast(S, a.get(F, x + 4));
-            c0 = FloatVector.fromMemorySegment(S, w, wo, NO).fma(v, c0);
-            c1 = FloatVector.fromMemorySegment(S, w, wo + VB, NO).fma(v, c1);
-            c2 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO).fma(v, c2);
-            c3 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO).fma(v, c3);
-            d0 = FloatVector.fromMemorySegment(S, w, wo + 4 * VB, NO).fma(u, d0);
-            d1 = FloatVector.fromMemorySegment(S, w, wo + 5 * VB, NO).fma(u, d1);
-            d2 = FloatVector.fromMemorySegment(S, w, wo + 6 * VB, NO).fma(u, d2);
-            d3 = FloatVector.fromMemorySegment(S, w, wo + 7 * VB, NO).fma(u, d3);
+        long s0 = first ? bo : co + 0 * cs;
+        long s1 = first ? bo : co + 1 * cs;
+        long s2 = first ? bo : co + 2 * cs;
+        long s3 = first ? bo : co + 3 * cs;
+        long s4 = first ? bo : co + 4 * cs;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c01 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c02 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c11 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c12 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c13 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c21 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c22 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c23 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c31 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c32 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c33 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO);
+        FloatVector c40 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c41 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c42 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c43 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO);
+        long xe = kc * 4L;
+        for (long x = 0; x < xe; x += 4, wo += 4 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+            FloatVector v01 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w00.fma(v01, c10); c11 = w01.fma(v01, c11); c12 = w02.fma(v01, c12); c13 = w03.fma(v01, c13);
+            FloatVector v02 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w00.fma(v02, c20); c21 = w01.fma(v02, c21); c22 = w02.fma(v02, c22); c23 = w03.fma(v02, c23);
+            FloatVector v03 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w00.fma(v03, c30); c31 = w01.fma(v03, c31); c32 = w02.fma(v03, c32); c33 = w03.fma(v03, c33);
+            FloatVector v04 = FloatVector.broadcast(S, a.get(F, a4 + x));
+            c40 = w00.fma(v04, c40); c41 = w01.fma(v04, c41); c42 = w02.fma(v04, c42); c43 = w03.fma(v04, c43);
         }
-        if ((kc & 1) != 0) {
-            FloatVector v = FloatVector.broadcast(S, a.get(F, x));
-            c0 = FloatVector.fromMemorySegment(S, w, wo, NO).fma(v, c0);
-            c1 = FloatVector.fromMemorySegment(S, w, wo + VB, NO).fma(v, c1);
-            c2 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO).fma(v, c2);
-            c3 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO).fma(v, c3);
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c02.max(lo).intoMemorySegment(c, co + 0 * cs + 2 * VB, NO);
+        c03.max(lo).intoMemorySegment(c, co + 0 * cs + 3 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c12.max(lo).intoMemorySegment(c, co + 1 * cs + 2 * VB, NO);
+        c13.max(lo).intoMemorySegment(c, co + 1 * cs + 3 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c22.max(lo).intoMemorySegment(c, co + 2 * cs + 2 * VB, NO);
+        c23.max(lo).intoMemorySegment(c, co + 2 * cs + 3 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+        c32.max(lo).intoMemorySegment(c, co + 3 * cs + 2 * VB, NO);
+        c33.max(lo).intoMemorySegment(c, co + 3 * cs + 3 * VB, NO);
+        c40.max(lo).intoMemorySegment(c, co + 4 * cs + 0 * VB, NO);
+        c41.max(lo).intoMemorySegment(c, co + 4 * cs + 1 * VB, NO);
+        c42.max(lo).intoMemorySegment(c, co + 4 * cs + 2 * VB, NO);
+        c43.max(lo).intoMemorySegment(c, co + 4 * cs + 3 * VB, NO);
+    }
+
+    /** 4 row(s) x 4 vectors of outputs over one K chunk, 1 step(s) of K per iteration: 16 accumulators. */
+    static void k4x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
+                       MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
+                       float lo) {
+        long a0 = ao + 0 * as;
+        long a1 = ao + 1 * as;
+        long a2 = ao + 2 * as;
+        long a3 = ao + 3 * as;
+        // one load per accumulator, from the bias (first chunk) or the partial sums: no vector phis
+        MemorySegment src = first ? bias : c;
+        long s0 = first ? bo : co + 0 * cs;
+        long s1 = first ? bo : co + 1 * cs;
+        long s2 = first ? bo : co + 2 * cs;
+        long s3 = first ? bo : co + 3 * cs;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c01 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c02 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c11 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c12 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c13 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c21 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c22 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c23 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c31 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c32 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c33 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO);
+        long xe = kc * 4L;
+        for (long x = 0; x < xe; x += 4, wo += 4 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+            FloatVector v01 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w00.fma(v01, c10); c11 = w01.fma(v01, c11); c12 = w02.fma(v01, c12); c13 = w03.fma(v01, c13);
+            FloatVector v02 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w00.fma(v02, c20); c21 = w01.fma(v02, c21); c22 = w02.fma(v02, c22); c23 = w03.fma(v02, c23);
+            FloatVector v03 = FloatVector.broadcast(S, a.get(F, a3 + x));
+            c30 = w00.fma(v03, c30); c31 = w01.fma(v03, c31); c32 = w02.fma(v03, c32); c33 = w03.fma(v03, c33);
         }
-        c0.add(d0).max(lo).intoMemorySegment(c, co, NO);
-        c1.add(d1).max(lo).intoMemorySegment(c, co + VB, NO);
-        c2.add(d2).max(lo).intoMemorySegment(c, co + 2 * VB, NO);
-        c3.add(d3).max(lo).intoMemorySegment(c, co + 3 * VB, NO);
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c02.max(lo).intoMemorySegment(c, co + 0 * cs + 2 * VB, NO);
+        c03.max(lo).intoMemorySegment(c, co + 0 * cs + 3 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c12.max(lo).intoMemorySegment(c, co + 1 * cs + 2 * VB, NO);
+        c13.max(lo).intoMemorySegment(c, co + 1 * cs + 3 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c22.max(lo).intoMemorySegment(c, co + 2 * cs + 2 * VB, NO);
+        c23.max(lo).intoMemorySegment(c, co + 2 * cs + 3 * VB, NO);
+        c30.max(lo).intoMemorySegment(c, co + 3 * cs + 0 * VB, NO);
+        c31.max(lo).intoMemorySegment(c, co + 3 * cs + 1 * VB, NO);
+        c32.max(lo).intoMemorySegment(c, co + 3 * cs + 2 * VB, NO);
+        c33.max(lo).intoMemorySegment(c, co + 3 * cs + 3 * VB, NO);
+    }
+
+    /** 3 row(s) x 4 vectors of outputs over one K chunk, 1 step(s) of K per iteration: 12 accumulators. */
+    static void k3x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
+                       MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
+                       float lo) {
+        long a0 = ao + 0 * as;
+        long a1 = ao + 1 * as;
+        long a2 = ao + 2 * as;
+        // one load per accumulator, from the bias (first chunk) or the partial sums: no vector phis
+        MemorySegment src = first ? bias : c;
+        long s0 = first ? bo : co + 0 * cs;
+        long s1 = first ? bo : co + 1 * cs;
+        long s2 = first ? bo : co + 2 * cs;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c01 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c02 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c11 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c12 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c13 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c21 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c22 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c23 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO);
+        long xe = kc * 4L;
+        for (long x = 0; x < xe; x += 4, wo += 4 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+            FloatVector v01 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w00.fma(v01, c10); c11 = w01.fma(v01, c11); c12 = w02.fma(v01, c12); c13 = w03.fma(v01, c13);
+            FloatVector v02 = FloatVector.broadcast(S, a.get(F, a2 + x));
+            c20 = w00.fma(v02, c20); c21 = w01.fma(v02, c21); c22 = w02.fma(v02, c22); c23 = w03.fma(v02, c23);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c02.max(lo).intoMemorySegment(c, co + 0 * cs + 2 * VB, NO);
+        c03.max(lo).intoMemorySegment(c, co + 0 * cs + 3 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c12.max(lo).intoMemorySegment(c, co + 1 * cs + 2 * VB, NO);
+        c13.max(lo).intoMemorySegment(c, co + 1 * cs + 3 * VB, NO);
+        c20.max(lo).intoMemorySegment(c, co + 2 * cs + 0 * VB, NO);
+        c21.max(lo).intoMemorySegment(c, co + 2 * cs + 1 * VB, NO);
+        c22.max(lo).intoMemorySegment(c, co + 2 * cs + 2 * VB, NO);
+        c23.max(lo).intoMemorySegment(c, co + 2 * cs + 3 * VB, NO);
+    }
+
+    /** 2 row(s) x 4 vectors of outputs over one K chunk, 1 step(s) of K per iteration: 8 accumulators. */
+    static void k2x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
+                       MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
+                       float lo) {
+        long a0 = ao + 0 * as;
+        long a1 = ao + 1 * as;
+        // one load per accumulator, from the bias (first chunk) or the partial sums: no vector phis
+        MemorySegment src = first ? bias : c;
+        long s0 = first ? bo : co + 0 * cs;
+        long s1 = first ? bo : co + 1 * cs;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c01 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c02 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c11 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c12 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c13 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO);
+        long xe = kc * 4L;
+        for (long x = 0; x < xe; x += 4, wo += 4 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+            FloatVector v01 = FloatVector.broadcast(S, a.get(F, a1 + x));
+            c10 = w00.fma(v01, c10); c11 = w01.fma(v01, c11); c12 = w02.fma(v01, c12); c13 = w03.fma(v01, c13);
+        }
+        c00.max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c02.max(lo).intoMemorySegment(c, co + 0 * cs + 2 * VB, NO);
+        c03.max(lo).intoMemorySegment(c, co + 0 * cs + 3 * VB, NO);
+        c10.max(lo).intoMemorySegment(c, co + 1 * cs + 0 * VB, NO);
+        c11.max(lo).intoMemorySegment(c, co + 1 * cs + 1 * VB, NO);
+        c12.max(lo).intoMemorySegment(c, co + 1 * cs + 2 * VB, NO);
+        c13.max(lo).intoMemorySegment(c, co + 1 * cs + 3 * VB, NO);
+    }
+
+    /** 1 row(s) x 4 vectors of outputs over one K chunk, 2 step(s) of K per iteration: 8 accumulators. */
+    static void k1x4(MemorySegment a, long ao, long as, int kc, MemorySegment w, long wo,
+                       MemorySegment c, long co, long cs, boolean first, MemorySegment bias, long bo,
+                       float lo) {
+        long a0 = ao + 0 * as;
+        // one load per accumulator, from the bias (first chunk) or the partial sums: no vector phis
+        MemorySegment src = first ? bias : c;
+        long s0 = first ? bo : co + 0 * cs;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c01 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c02 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO);
+        FloatVector d100 = FloatVector.zero(S), d101 = FloatVector.zero(S), d102 = FloatVector.zero(S), d103 = FloatVector.zero(S);
+        long x = 0, xe = kc * 4L;
+        for (long xu = xe - 4; x < xu; x += 8, wo += 8 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+            FloatVector w10 = FloatVector.fromMemorySegment(S, w, wo + 4 * VB, NO);
+            FloatVector w11 = FloatVector.fromMemorySegment(S, w, wo + 5 * VB, NO);
+            FloatVector w12 = FloatVector.fromMemorySegment(S, w, wo + 6 * VB, NO);
+            FloatVector w13 = FloatVector.fromMemorySegment(S, w, wo + 7 * VB, NO);
+            FloatVector v10 = FloatVector.broadcast(S, a.get(F, a0 + x + 4));
+            d100 = w10.fma(v10, d100); d101 = w11.fma(v10, d101); d102 = w12.fma(v10, d102); d103 = w13.fma(v10, d103);
+        }
+        for (; x < xe; x += 4, wo += 4 * VB) {
+            FloatVector w00 = FloatVector.fromMemorySegment(S, w, wo + 0 * VB, NO);
+            FloatVector w01 = FloatVector.fromMemorySegment(S, w, wo + 1 * VB, NO);
+            FloatVector w02 = FloatVector.fromMemorySegment(S, w, wo + 2 * VB, NO);
+            FloatVector w03 = FloatVector.fromMemorySegment(S, w, wo + 3 * VB, NO);
+            FloatVector v00 = FloatVector.broadcast(S, a.get(F, a0 + x));
+            c00 = w00.fma(v00, c00); c01 = w01.fma(v00, c01); c02 = w02.fma(v00, c02); c03 = w03.fma(v00, c03);
+        }
+        c00.add(d100).max(lo).intoMemorySegment(c, co + 0 * cs + 0 * VB, NO);
+        c01.add(d101).max(lo).intoMemorySegment(c, co + 0 * cs + 1 * VB, NO);
+        c02.add(d102).max(lo).intoMemorySegment(c, co + 0 * cs + 2 * VB, NO);
+        c03.add(d103).max(lo).intoMemorySegment(c, co + 0 * cs + 3 * VB, NO);
     }
 
     /** 1 row(s) x 2 vectors over all of K, 4 step(s) of K per iteration: 8 accumulators. */

@@ -24,8 +24,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  *       read bandwidth (batch 1 fc6: 151 MB).</li>
  *   <li>Larger batches: panels of 4 vectors; 6 rows x 4 vectors micro-kernel (24 accumulators) over K chunks
  *       of {@value #KC} (a 128 KiB panel chunk stays in L2 while every row tile of the batch uses it, so the
- *       weights stream from memory once per batch, not once per row tile); leftover rows on one row x 4
- *       vectors.</li>
+ *       weights stream from memory once per batch, not once per row tile); the 1-5 rows left over take one
+ *       tile of as many rows ({@code LinearTiles.k1x4} .. {@code k5x4}, the 1-row one with two accumulator
+ *       sets), so batch 32 runs 5 tiles of 6 and one of 2, not two passes of one row each.</li>
  * </ul>
  * Threads split the panels (disjoint weights and disjoint output columns).
  */
@@ -53,7 +54,7 @@ public final class LinearVec {
         this.lo = relu ? 0f : Float.NEGATIVE_INFINITY;
         int I = s.in(), O = s.out();
         gemv = s.n() <= LinearTiles.GEMV_MAX_ROWS;
-        panel = (gemv ? LinearTiles.GEMV_NB : 4) * L;
+        panel = (gemv ? LinearTiles.GEMV_NB : LinearTiles.NB) * L;
         int PANEL = panel;
         panels = (O + PANEL - 1) / PANEL;
         w = arena.allocate((long) panels * I * PANEL * Float.BYTES, 64);
@@ -107,11 +108,11 @@ public final class LinearVec {
         }
     }
 
-    /** Batch 9 and up: K chunks of {@value #KC}, 6-row tiles, then single rows. */
+    /** Batch 9 and up: K chunks of {@value #KC}, {@value LinearTiles#MR}-row tiles, then one tile of the leftover rows. */
     private void chunked(MemorySegment in, int p0, int p1) {
-        int N = s.n(), I = s.in(), PANEL = panel;
+        int N = s.n(), I = s.in(), PANEL = panel, MR = LinearTiles.MR;
         long as = (long) I * Float.BYTES, cs = (long) panels * PANEL * Float.BYTES;
-        int rows6 = N - N % 6;
+        int full = N - N % MR;
         for (int p = p0; p < p1; p++) {
             long wp = (long) p * I * PANEL * Float.BYTES, bo = (long) p * PANEL * Float.BYTES, co = bo;
             for (int k0 = 0; k0 < I; k0 += KC) {
@@ -119,13 +120,23 @@ public final class LinearVec {
                 boolean first = k0 == 0;
                 float l = k0 + kc == I ? lo : Float.NEGATIVE_INFINITY;
                 long wo = wp + (long) k0 * PANEL * Float.BYTES;
-                for (int n = 0; n < rows6; n += 6) {
+                for (int n = 0; n < full; n += MR) {
                     LinearTiles.k6x4(in, n * as + k0 * 4L, as, kc, w, wo, acc, n * cs + co, cs, first, bias, bo, l);
                 }
-                for (int n = rows6; n < N; n++) {
-                    LinearTiles.k1x4(in, n * as + k0 * 4L, kc, w, wo, acc, n * cs + co, first, bias, bo, l);
-                }
+                if (full < N) tail(N - full, in, full * as + k0 * 4L, as, kc, wo, full * cs + co, cs, first, bo, l);
             }
+        }
+    }
+
+    /** The leftover rows (1 to MR-1) of a chunk in one tile: one call site per row count. */
+    private void tail(int rows, MemorySegment in, long ao, long as, int kc, long wo, long co, long cs, boolean first, long bo, float l) {
+        switch (rows) {
+            case 1 -> LinearTiles.k1x4(in, ao, as, kc, w, wo, acc, co, cs, first, bias, bo, l);
+            case 2 -> LinearTiles.k2x4(in, ao, as, kc, w, wo, acc, co, cs, first, bias, bo, l);
+            case 3 -> LinearTiles.k3x4(in, ao, as, kc, w, wo, acc, co, cs, first, bias, bo, l);
+            case 4 -> LinearTiles.k4x4(in, ao, as, kc, w, wo, acc, co, cs, first, bias, bo, l);
+            case 5 -> LinearTiles.k5x4(in, ao, as, kc, w, wo, acc, co, cs, first, bias, bo, l);
+            default -> throw new IllegalStateException(rows + " leftover rows");
         }
     }
 

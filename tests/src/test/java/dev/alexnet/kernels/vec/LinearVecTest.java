@@ -18,7 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * {@link LinearVec} straight on a {@link ThreadTeam} against {@link LinearRef}: the small-batch kernels
- * (batch 1-8, one pass over the weights) and the chunked GEMM above them, on odd sizes (panel tails in
+ * (batch 1-8, one pass over the weights) and the chunked GEMM above them (6-row tiles and a tile of the
+ * leftover rows), on odd sizes (panel tails in
  * the outputs, unroll tails in the inputs), with and without bias, ReLU and an input permutation, on one
  * and two threads. Outputs live in a shared arena (so both members write) and are NaN before every run.
  *
@@ -48,6 +49,21 @@ class LinearVecTest {
         Random rnd = new Random(17);
         for (int n : new int[] {7, 8, 9, 13}) {
             for (int t = 1; t <= 2; t++) check(rnd, n, 1100, 70, true, true, false, t); // 1100: K chunks with a tail above 8
+        }
+    }
+
+    /**
+     * The chunked GEMM at every batch from 9 to 40: every count of rows left over from the 6-row tiles
+     * (0-5, each its own tile kernel) with K in one chunk and in several (513 and 1031 across the 512-step
+     * chunks, with a tail chunk), and outputs with a panel tail.
+     */
+    @Test
+    void chunkedBatchesWithEveryRowTail() {
+        Random rnd = new Random(19);
+        int[] ins = {1031, 7, 513, 100};
+        int[] outs = {1, 33, 65, 97, 130};
+        for (int n = 9; n <= 40; n++) {
+            check(rnd, n, ins[n % ins.length], outs[n % outs.length], n % 2 == 0, n % 3 != 0, n % 5 == 0, 1 + n % 2);
         }
     }
 
