@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * clipped to each channel group) on channels-last activations, vectorised over channels.
  *
  * <p>The window of five (the paper's and Caffe's size) over groups of whole vectors (every AlexNet group:
- * 48, 96, 128, 256 channels) is summed in registers: per pixel and group the squares of consecutive
+ * 48, 96, 128, 256 channels) is summed in registers on 16-lane vectors: per pixel and group the squares of consecutive
  * vectors prev, cur, next give the shifted neighbours by two-source permutes ({@code selectFrom},
  * vpermi2ps, constant indices), zero vectors standing for the channels outside the group. The five terms
  * are added in the scratch path's order (channel c-2 first) and the normalisation is the same, so both
@@ -82,9 +82,12 @@ public final class LrnVec {
         forwardUnits(out, outL, in, inL, s, scratch, u0, u1, inRegisters(s));
     }
 
-    /** Whether {@code s} takes the in-register window: size 5 over groups of whole vectors. */
+    /**
+     * Whether {@code s} takes the in-register window: size 5 over groups of whole vectors, on 16-lane
+     * vectors (AVX-512, where the two-source permute is one instruction and the path was measured).
+     */
     static boolean inRegisters(LrnShape s) {
-        return s.params().size() == 5 && (s.c() / s.channelGroups()) % L == 0 && L >= 2;
+        return L == 16 && s.params().size() == 5 && (s.c() / s.channelGroups()) % L == 0;
     }
 
     /** @param registers the in-register window (only where {@link #inRegisters}), else the scratch path */

@@ -163,12 +163,13 @@ class MemoryBoundVecTest {
         LrnParams[] ps = {LrnParams.PAPER, new LrnParams(5, 1f, 1e-4f, 0.75f, true), new LrnParams(5, 1f, 0.3f, 0.6f, true),
                 new LrnParams(5, 2f, 0.5f, 0.75f, false)};
         int L = LrnVec.L;
+        boolean both = L == 16; // 16 lanes (AVX-512): both paths, held to each other bit for bit; other widths have the scratch path only
         for (int i = 0; i < 24; i++) {
             int groups = 1 + rnd.nextInt(3), cg = L * pick(rnd, 1, 2, 3, 3, 4, 8), c = groups * cg;
             int n = pick(rnd, 1, 2), h = 1 + rnd.nextInt(6), w = 1 + rnd.nextInt(9);
             LrnParams p = ps[i % ps.length];
             LrnShape s = new LrnShape(n, c, h, w, p, groups);
-            if (!LrnVec.inRegisters(s)) throw new AssertionError("not the in-register window: " + s);
+            if (LrnVec.inRegisters(s) != both) throw new AssertionError("in-register window " + LrnVec.inRegisters(s) + " for " + s + " with " + L + " lanes");
             Nhwc inL = new Nhwc(c, h, w, rnd.nextInt(3), rnd.nextInt(3)), outL = new Nhwc(c, h, w, rnd.nextInt(3), rnd.nextInt(3));
             try (Arena arena = Arena.ofShared()) {
                 Tensor x = random(arena, rnd, pick(rnd, 1, 3, 30), n, c, h, w);
@@ -180,7 +181,7 @@ class MemoryBoundVecTest {
                 MemorySegment[] scratch = LrnVec.scratch(arena, s, 1);
                 int units = LrnVec.units(s), split = rnd.nextInt(units + 1);
                 float[][] got = new float[2][];
-                for (int path = 0; path < 2; path++) {
+                for (int path = both ? 0 : 1; path < 2; path++) {
                     MemorySegment out = arena.allocate(n * outL.imageFloats() * 4, 64);
                     out.fill((byte) 0xff); // NaN
                     LrnVec.forwardUnits(out, outL, in, inL, s, scratch[0], 0, split, path == 0);
@@ -191,7 +192,7 @@ class MemoryBoundVecTest {
                     float[] wa = want.toArray(JAVA_FLOAT);
                     assertClose(what, wa, got[path], lrnTol(wa, p));
                 }
-                for (int j = 0; j < got[0].length; j++) {
+                for (int j = 0; both && j < got[0].length; j++) {
                     if (Float.floatToRawIntBits(got[0][j]) != Float.floatToRawIntBits(got[1][j])) {
                         throw new AssertionError(s + ": in registers " + got[0][j] + " vs scratch path " + got[1][j] + " at [" + j + "]");
                     }
