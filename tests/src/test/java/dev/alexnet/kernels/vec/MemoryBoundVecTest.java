@@ -28,7 +28,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * ({@link NchwPoolLrn}: stride 1, 2 and 3, padding, W below, at and above L, pixel blocks with tails);
  * a pool+LRN or LRN+pool program runs them channels-last ({@link MaxPoolVec}, {@link LrnVec}) between
  * the reorders. Odd C, C = 3, batch 1 to 3, 1 and 2 threads; tolerances as in {@link LayerVecTest}
- * (pooling exact; LRN (beta (size+1) + 6) u |b|).
+ * (pooling exact; LRN (beta (size+1) + 6) u |b|). The channels-last LRN's window of five in registers
+ * is also held to its scratch path bit for bit, on padded layouts.
  */
 class MemoryBoundVecTest {
     private static int pick(Random r, int... v) { return v[r.nextInt(v.length)]; }
@@ -146,5 +147,95 @@ class MemoryBoundVecTest {
                 assertClose(s + " threads=" + threads, wa, runDevice(VECTOR, threads, List.of(Layer.of(spec)), n, x.data()), lrnTol(wa, p));
             }
         }
+    }
+
+    /**
+     * {@link LrnVec}'s window of five summed in registers (groups of whole vectors: 1 to 8 vectors per
+     * group, 1 to 3 groups) against its scratch path, directly on channels-last layouts with borders: the
+     * two must agree bit for bit (same terms in the same order), both must be within the LRN bound of
+     * {@link LrnRef}, and neither may write the output's border. The units are run as two ranges, as two
+     * threads would. Parameters: the paper's, Caffe's (alpha / n), a non-paper beta (POW) with a large
+     * alpha so that the neighbours dominate.
+     */
+    @Test
+    void channelsLastLrnWindowOfFiveInRegisters() {
+        Random rnd = new Random(39);
+        LrnParams[] ps = {LrnParams.PAPER, new LrnParams(5, 1f, 1e-4f, 0.75f, true), new LrnParams(5, 1f, 0.3f, 0.6f, true),
+                new LrnParams(5, 2f, 0.5f, 0.75f, false)};
+        int L = LrnVec.L;
+        boolean both = L == 16; // 16 lanes (AVX-512): both paths, held to each other bit for bit; other widths have the scratch path only
+        for (int i = 0; i < 24; i++) {
+            int groups = 1 + rnd.nextInt(3), cg = L * pick(rnd, 1, 2, 3, 3, 4, 8), c = groups * cg;
+            int n = pick(rnd, 1, 2), h = 1 + rnd.nextInt(6), w = 1 + rnd.nextInt(9);
+            LrnParams p = ps[i % ps.length];
+            LrnShape s = new LrnShape(n, c, h, w, p, groups);
+            if (LrnVec.inRegisters(s) != both) throw new AssertionError("in-register window " + LrnVec.inRegisters(s) + " for " + s + " with " + L + " lanes");
+            Nhwc inL = new Nhwc(c, h, w, rnd.nextInt(3), rnd.nextInt(3)), outL = new Nhwc(c, h, w, rnd.nextInt(3), rnd.nextInt(3));
+            try (Arena arena = Arena.ofShared()) {
+                Tensor x = random(arena, rnd, pick(rnd, 1, 3, 30), n, c, h, w);
+                MemorySegment want = arena.allocate(s.size() * 4);
+                LrnRef.forward(want, x.data(), s);
+                MemorySegment in = arena.allocate(n * inL.imageFloats() * 4, 64);
+                in.fill((byte) 0x7f); // a huge border value: a window that reaches it is wrong
+                toNhwc(in, inL, x.data(), n);
+                MemorySegment[] scratch = LrnVec.scratch(arena, s, 1);
+                int units = LrnVec.units(s), split = rnd.nextInt(units + 1);
+                float[][] got = new float[2][];
+                for (int path = both ? 0 : 1; path < 2; path++) {
+                    MemorySegment out = arena.allocate(n * outL.imageFloats() * 4, 64);
+                    out.fill((byte) 0xff); // NaN
+                    LrnVec.forwardUnits(out, outL, in, inL, s, scratch[0], 0, split, path == 0);
+                    LrnVec.forwardUnits(out, outL, in, inL, s, scratch[0], split, units, path == 0);
+                    got[path] = fromNhwc(out, outL, n);
+                    String what = s + " in " + inL + " out " + outL + (path == 0 ? " in registers" : " scratch path");
+                    assertBorder(what, out, outL, n);
+                    float[] wa = want.toArray(JAVA_FLOAT);
+                    assertClose(what, wa, got[path], lrnTol(wa, p));
+                }
+                for (int j = 0; both && j < got[0].length; j++) {
+                    if (Float.floatToRawIntBits(got[0][j]) != Float.floatToRawIntBits(got[1][j])) {
+                        throw new AssertionError(s + ": in registers " + got[0][j] + " vs scratch path " + got[1][j] + " at [" + j + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    /** NCHW images into the interior of a channels-last layout. */
+    private static void toNhwc(MemorySegment dst, Nhwc l, MemorySegment src, int n) {
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < l.c(); ch++)
+                for (int y = 0; y < l.h(); y++)
+                    for (int x = 0; x < l.w(); x++) {
+                        float v = src.getAtIndex(JAVA_FLOAT, (((long) b * l.c() + ch) * l.h() + y) * l.w() + x);
+                        dst.setAtIndex(JAVA_FLOAT, b * l.imageFloats() + l.offset(y, x) + ch, v);
+                    }
+    }
+
+    /** The interior of a channels-last layout as NCHW. */
+    private static float[] fromNhwc(MemorySegment src, Nhwc l, int n) {
+        float[] v = new float[(int) (n * l.interior())];
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < l.c(); ch++)
+                for (int y = 0; y < l.h(); y++)
+                    for (int x = 0; x < l.w(); x++)
+                        v[(int) ((((long) b * l.c() + ch) * l.h() + y) * l.w() + x)] = src.getAtIndex(JAVA_FLOAT, b * l.imageFloats() + l.offset(y, x) + ch);
+        return v;
+    }
+
+    /** Every border float of the layout still holds the NaN it was filled with. */
+    private static void assertBorder(String what, MemorySegment seg, Nhwc l, int n) {
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < l.hp(); y++)
+                for (int x = 0; x < l.wp(); x++) {
+                    boolean interior = y >= l.padH() && y < l.padH() + l.h() && x >= l.padW() && x < l.padW() + l.w();
+                    if (interior) continue;
+                    for (int ch = 0; ch < l.c(); ch++) {
+                        long at = b * l.imageFloats() + ((long) y * l.wp() + x) * l.c() + ch;
+                        if (seg.getAtIndex(JAVA_FLOAT, at) == seg.getAtIndex(JAVA_FLOAT, at)) {
+                            throw new AssertionError(what + ": border written at image " + b + " (" + y + ", " + x + ") channel " + ch);
+                        }
+                    }
+                }
     }
 }
