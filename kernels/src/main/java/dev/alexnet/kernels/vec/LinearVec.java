@@ -31,6 +31,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * Threads split the panels (disjoint weights and disjoint output columns).
  */
 public final class LinearVec {
+    static { Preload.classes(); } // before anything here gets hot: see Preload
     static final int L = LinearTiles.L;
     static final int KC = 512;
 

@@ -41,6 +41,7 @@ public final class Preload {
     /** Idempotent; called from the static initialisers of {@link ThreadTeam} and {@link ConvVec}. */
     public static void classes() {
         if (done) return;
+        JitDirectives.install(); // before any tile kernel is called: see JitDirectives
         Object[] heap = {MemorySegment.ofArray(new byte[8]), MemorySegment.ofArray(new short[4]), MemorySegment.ofArray(new char[4]),
                 MemorySegment.ofArray(new int[2]), MemorySegment.ofArray(new float[2]), MemorySegment.ofArray(new long[1]),
                 MemorySegment.ofArray(new double[1])};

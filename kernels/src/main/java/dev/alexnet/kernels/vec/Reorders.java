@@ -23,6 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * follow. Three channels (the network's RGB input) have their own interleave ({@link #interleave3}).
  */
 public final class Reorders {
+    static { Preload.classes(); } // before anything here gets hot: see Preload
     static final int CB = 16;
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();

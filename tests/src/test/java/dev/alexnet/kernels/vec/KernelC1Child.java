@@ -9,8 +9,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Child-JVM side of {@link KernelC1Test}: calls every register-tile kernel once, so that under
- * {@code -Xcomp} the JIT compiles each with C1 at its first call and logs whether C1 gave up on it. The
+ * Child-JVM side of {@link KernelC1Test}: loads the kernels as the library does ({@link Preload}), then calls
+ * every register-tile kernel {@code args[0]} times, so that with low compile thresholds the JIT logs
+ * which compiler took each one. The
  * arguments are small and in range (every offset and stride a few hundred bytes into one zeroed buffer);
  * what is computed does not matter here, only that each kernel runs. Prints {@code CALLED Class::method}
  * per kernel.
@@ -21,6 +22,7 @@ public final class KernelC1Child {
 
     public static void main(String[] args) throws Exception {
         int calls = Integer.parseInt(args[0]);
+        Preload.classes(); // what loading any kernel entry point does first (it installs JitDirectives)
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(16 << 20, 64);
             ConvTiles.TileIo io = new ConvTiles.TileIo();
