@@ -33,11 +33,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@link WinogradVec} (F(2x2, 3x3) and F(4x4, 3x3)) against {@link ConvRef}, per output, with a tolerance
  * derived from its arithmetic. With unit roundoff u and, per tile, d the zero-padded a x a input window and
  * g a filter: V = B^T d B rounds r_V times per output (F(2x2): two passes of one add or subtract, 2;
- * F(4x4): two passes, each output at most two roundings deep, 4), U = G g G^T once (computed in double),
+ * F(4x4): two passes, each output at most three roundings deep, 6), U = G g G^T once (computed in double),
  * the GEMM sums C/G products with one rounding each, the output transform A^T M A rounds r_Y times
  * (F(2x2): two passes of two adds, 4; F(4x4): two passes at most three deep, 6), the bias add once and the
  * reference's double result once when it becomes float: {@link WinogradVec.Variant#roundings} + 1 in all
- * besides C/G. So |y - y_ref| <= (C/G + roundings + 1) u (Mag + |bias|) to first order, where
+ * besides C/G. (The kernel factors each transform so that no term reaches an output through two rounded
+ * intermediates: each rounding is then at most u times that output's row of the |matrix| times |input|.) So |y - y_ref| <= (C/G + roundings + 1) u (Mag + |bias|) to first order, where
  * Mag = |A^T| (sum_c |G||g||G^T| .* |B^T||d||B|) |A| is computed here in double from this test's own copy of
  * the matrices (it also bounds |y|); the test adds one more rounding and a factor (1 + 1e-3) to cover
  * second-order terms (n u < 1e-4 here).
@@ -47,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class WinogradVecTest {
     private static final WinogradVec.Variant F2 = WinogradVec.Variant.F2X2, F4 = WinogradVec.Variant.F4X4;
 
-    /** A^T, G, B^T of a variant (WinogradErrorTest's copies: Lavin and Gray's, points 0, +-1, +-2, infinity for F(4x4)). */
+    /** A^T, G, B^T of a variant (WinogradErrorTest's copies; F(4x4) on the points 0, 1, -1, 1/2, -2, infinity). */
     static double[][][] matrices(WinogradVec.Variant v) {
         return v == F2 ? new double[][][]{WinogradErrorTest.AT2, WinogradErrorTest.G2, WinogradErrorTest.BT2}
                 : new double[][][]{WinogradErrorTest.AT4, WinogradErrorTest.G4, WinogradErrorTest.BT4};
