@@ -36,9 +36,12 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  *
  * <p>Work: the batch's tiles (image, tile row, tile column) are split into contiguous ranges, one per
  * team member, and each member takes its range in chunks of {@code chunk} tiles: input transform of the
- * chunk (all channels, vectorised over channels) into its V scratch [a^2][chunk][C], the a^2 x G GEMMs
- * into its M scratch [a^2][chunk][K] (the chunk's rows rounded up to whole 6-row tiles), then the output
- * transform, bias and ReLU straight into the output. Tiles are independent, so members need no barrier,
+ * chunk (all channels, vectorised over channels) into its V scratch [chunk][a^2][C], the a^2 x G GEMMs
+ * into its M scratch [chunk][a^2][K] (the chunk's rows rounded up to whole 6-row tiles), then the output
+ * transform, bias and ReLU straight into the output. A tile's a^2 transforms lie together, so the
+ * transforms walk V and M in address order (with [a^2][chunk][C], F(4x4, 3x3)'s 36 streams per tile
+ * outran the hardware prefetchers and its transforms took several times F(2x2, 3x3)'s time per output);
+ * the GEMMs read V and write M with a row stride of a^2 rows. Tiles are independent, so members need no barrier,
  * and the summation order of every output depends only on the shapes, never on the number of threads or
  * the chunk size: results are bitwise reproducible. Scratch for every member is allocated in the
  * constructor; {@link #forward} allocates nothing.
@@ -264,15 +267,15 @@ public final class WinogradVec {
         for (int c0 = t0; c0 < t1; c0 += chunk) {
             int nt = Math.min(chunk, t1 - c0);
             if (f2) {
-                for (int t = 0; t < nt; t++) inputTile(in, c0 + t, vb + (long) t * ldV * 4, st, sb);
+                for (int t = 0; t < nt; t++) inputTile(in, c0 + t, vb + (long) t * xis * ldV * 4, st, sb);
             } else {
-                for (int t = 0; t < nt; t++) inputTile6(in, c0 + t, vb + (long) t * ldV * 4, st, sb);
+                for (int t = 0; t < nt; t++) inputTile6(in, c0 + t, vb + (long) t * xis * ldV * 4, st, sb);
             }
             gemms(nt, v, m);
             if (f2) {
-                for (int t = 0; t < nt; t++) outputTile(out, c0 + t, mb + (long) t * ldM * 4, bb, st, sb);
+                for (int t = 0; t < nt; t++) outputTile(out, c0 + t, mb + (long) t * xis * ldM * 4, bb, st, sb);
             } else {
-                for (int t = 0; t < nt; t++) outputTile6(out, c0 + t, mb + (long) t * ldM * 4, bb, st, sb);
+                for (int t = 0; t < nt; t++) outputTile6(out, c0 + t, mb + (long) t * xis * ldM * 4, bb, st, sb);
             }
         }
     }
@@ -284,11 +287,11 @@ public final class WinogradVec {
     private void gemms(int nt, MemorySegment v, MemorySegment m) {
         int G = s.groups(), cg = s.cg(), kg = s.kg(), panels = (kg + NR - 1) / NR, rowTiles = (nt + MR - 1) / MR;
         long vb = address(v, 0, v.byteSize()) & LOW62, mb = address(m, 0, m.byteSize()) & LOW62, ub = address(u, 0, u.byteSize()) & LOW62;
-        long vs = (long) ldV * 4, ms = (long) ldM * 4, zb = address(ZEROS, 0, ZEROS.byteSize()) & LOW62;
+        long vs = (long) xis * ldV * 4, ms = (long) xis * ldM * 4, zb = address(ZEROS, 0, ZEROS.byteSize()) & LOW62;
         int blocks = (cg + KCB - 1) / KCB, kcb = (cg + blocks - 1) / blocks;
         for (int xi = 0; xi < xis; xi++) {
             for (int gr = 0; gr < G; gr++) {
-                long va = vb + ((long) xi * rows * ldV + gr * cg) * 4, ma = mb + ((long) xi * rows * ldM + gr * kg) * 4;
+                long va = vb + ((long) xi * ldV + gr * cg) * 4, ma = mb + ((long) xi * ldM + gr * kg) * 4;
                 long ua = ub + (xi * (long) G + gr) * groupStride * 4;
                 for (int jp = 0; jp < panels; jp++) {
                     long up = ua + jp * panelStride * 4, mp = ma + jp * (long) NR * 4;
@@ -349,7 +352,7 @@ public final class WinogradVec {
     }
 
     /**
-     * F(2x2, 3x3): V = B^T d B for global tile {@code t}, every channel, into V at absolute address {@code va} (per xi: rows * ldV
+     * F(2x2, 3x3): V = B^T d B for global tile {@code t}, every channel, into V at absolute address {@code va} (per xi: ldV
      * floats apart). A tile inside the padded input with whole channel vectors is read in place; any other
      * goes through the member's staging tile ([4][4][ldV] at {@code sa}, zeros where the padded input ends and beyond C).
      */
@@ -360,7 +363,7 @@ public final class WinogradVec {
         int C = s.c();
         long pixB = (long) C * 4, rowB = (long) inL.wp() * C * 4;
         long o = ((long) n * inL.imageFloats() + ((long) (inL.padH() - 1 + y0) * inL.wp() + inL.padW() - 1 + x0) * C) * 4;
-        long xiB = (long) rows * ldV * 4, ia;
+        long xiB = (long) ldV * 4, ia;
         if (rv < 4 || cv < 4 || C != ldV) {
             long sp = (long) ldV * 4;
             stage.fill((byte) 0);
@@ -428,7 +431,7 @@ public final class WinogradVec {
         int K = s.k();
         long pixB = (long) K * 4, rowB = (long) outL.wp() * K * 4;
         long o = ((long) n * outL.imageFloats() + outL.offset(y0, x0)) * 4;
-        long xiB = (long) rows * ldM * 4;
+        long xiB = (long) ldM * 4;
         if (K % L == 0) {
             boolean r1 = rv > 1, c1 = cv > 1;
             long oa = address(out, o, (r1 ? rowB : 0) + (c1 ? pixB : 0) + pixB) & LOW62;
@@ -466,7 +469,7 @@ public final class WinogradVec {
 
     /**
      * F(4x4, 3x3): V = B^T d B for global tile {@code t}, every channel, into V at absolute address {@code va}
-     * (per xi: rows * ldV floats apart), by L channels at a time: columns first (into the member's 6x6 vectors
+     * (per xi: ldV floats apart), by L channels at a time: columns first (into the member's 6x6 vectors
      * at {@link #tOff}), then rows. Rows and columns past the padded input read {@link #ZEROS}; with C not a
      * multiple of L the window goes through the member's staging tile ([6][6][ldV], zeros beyond C) first.
      */
@@ -477,7 +480,7 @@ public final class WinogradVec {
         int C = s.c();
         long pixB = (long) C * 4, rowB = (long) inL.wp() * C * 4;
         long o = ((long) n * inL.imageFloats() + ((long) (inL.padH() - 1 + y0) * inL.wp() + inL.padW() - 1 + x0) * C) * 4;
-        long xiB = (long) rows * ldV * 4, ia;
+        long xiB = (long) ldV * 4, ia;
         if (C != ldV) {
             long sp = (long) ldV * 4;
             stage.asSlice(0, 36 * sp).fill((byte) 0);
@@ -490,43 +493,58 @@ public final class WinogradVec {
         } else {
             ia = address(in, o, (rv - 1) * rowB + cv * pixB) & LOW62;
         }
-        long tb = sa + tOff, zb = address(ZEROS, 0, ZEROS.byteSize()) & LOW62, x6 = 6 * xiB;
-        for (int c = 0; c < ldV; c += L) {
-            long col = ia + c * 4L;
-            for (int j = 0; j < 6; j++, col += pixB) {
-                int h = j < cv ? rv : 0; // valid rows of this column
-                bt6(col, h > 1 ? col + rowB : zb, h > 2 ? col + 2 * rowB : zb, h > 3 ? col + 3 * rowB : zb,
-                        h > 4 ? col + 4 * rowB : zb, h > 5 ? col + 5 * rowB : zb, h > 0, zb, tb + j * VB, 6 * VB);
-            }
-            long vc = va + c * 4L;
-            for (int i = 0; i < 6; i++, vc += x6) {
-                long ti = tb + 6 * i * VB;
-                bt6(ti, ti + VB, ti + 2 * VB, ti + 3 * VB, ti + 4 * VB, ti + 5 * VB, true, zb, vc, xiB);
-            }
-        }
+        long tb = sa + tOff, zb = address(ZEROS, 0, ZEROS.byteSize()) & LOW62;
+        for (int c = 0; c < ldV; c += L) inputVec6(ia + c * 4L, rowB, pixB, rv, cv, zb, tb, va + c * 4L, xiB);
     }
 
     /**
-     * Six outputs of B^T x for the six vectors at d0..d5 ({@code z} instead of d0 when {@code first} is false),
-     * written {@code ds} bytes apart. B^T = [[1, -3/2, -2, 3/2, 1, 0], [0, -1, 1/2, 5/2, 1, 0],
-     * [0, 1, -5/2, 1/2, 1, 0], [0, -2, -1, 2, 1, 0], [0, 1/2, -1, -1/2, 1, 0], [0, 1, -3/2, -2, 3/2, 1]],
-     * factored so that every output is at most three roundings deep and no term enters an output through two
-     * rounded intermediates (so the rounding error of each output is at most 3u times its row of |B^T| times |x|).
+     * B^T d B for L channels of the window at {@code o} ({@code rv} valid rows, {@code cv} valid columns, the
+     * rest read as the zeros at {@code z}): six column passes into the 6x6 vectors at {@code tb}, then six
+     * row passes into V ({@code xiB} bytes per xi): a method C2 compiles on its own (too big to inline),
+     * called once per L channels.
+     * B^T = [[1, -3/2, -2, 3/2, 1, 0], [0, -1, 1/2, 5/2, 1, 0], [0, 1, -5/2, 1/2, 1, 0], [0, -2, -1, 2, 1, 0],
+     * [0, 1/2, -1, -1/2, 1, 0], [0, 1, -3/2, -2, 3/2, 1]], factored so that every output is at most three
+     * roundings deep and no term enters an output through two rounded intermediates (so the rounding error
+     * of each output is at most 3u times its row of |B^T| times |x|).
      */
-    private static void bt6(long d0, long d1, long d2, long d3, long d4, long d5, boolean first, long z, long dst, long ds) {
-        FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, first ? d0 : z, NO), x1 = FloatVector.fromMemorySegment(S, ALL, d1, NO);
-        FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, d2, NO), x3 = FloatVector.fromMemorySegment(S, ALL, d3, NO);
-        FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, d4, NO), x5 = FloatVector.fromMemorySegment(S, ALL, d5, NO);
+    private static void inputVec6(long o, long rowB, long pixB, int rv, int cv, long z, long tb, long vo, long xiB) {
+        o &= LOW62;
+        z &= LOW62;
+        tb &= LOW62;
+        vo &= LOW62;
         FloatVector m2 = FloatVector.broadcast(S, -2f), p2 = FloatVector.broadcast(S, 2f), h = FloatVector.broadcast(S, 0.5f);
         FloatVector mh = FloatVector.broadcast(S, -0.5f), p3h = FloatVector.broadcast(S, 1.5f);
         FloatVector p5h = FloatVector.broadcast(S, 2.5f), m5h = FloatVector.broadcast(S, -2.5f);
-        FloatVector e = x4.sub(x2), f = x3.sub(x1);            // d4 - d2, d3 - d1
-        f.fma(p3h, x2.fma(m2, x0.add(x4))).intoMemorySegment(ALL, dst, NO);
-        x2.fma(h, x4).add(x3.fma(p5h, x1.neg())).intoMemorySegment(ALL, dst + ds, NO);
-        x2.fma(m5h, x4).add(x3.fma(h, x1)).intoMemorySegment(ALL, dst + 2 * ds, NO);
-        f.fma(p2, e).intoMemorySegment(ALL, dst + 3 * ds, NO);
-        f.fma(mh, e).intoMemorySegment(ALL, dst + 4 * ds, NO);
-        e.fma(p3h, x3.fma(m2, x1.add(x5))).intoMemorySegment(ALL, dst + 5 * ds, NO);
+        for (int j = 0; j < 6; j++) { // column j of the window into column j of the 6x6
+            long base = o + j * pixB, dst = tb + j * VB, ds = 6 * VB;
+            int valid = j < cv ? rv : 0;
+            FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, valid > 0 ? base : z, NO);
+            FloatVector x1 = FloatVector.fromMemorySegment(S, ALL, valid > 1 ? base + rowB : z, NO);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, valid > 2 ? base + 2 * rowB : z, NO);
+            FloatVector x3 = FloatVector.fromMemorySegment(S, ALL, valid > 3 ? base + 3 * rowB : z, NO);
+            FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, valid > 4 ? base + 4 * rowB : z, NO);
+            FloatVector x5 = FloatVector.fromMemorySegment(S, ALL, valid > 5 ? base + 5 * rowB : z, NO);
+            FloatVector e = x4.sub(x2), f = x3.sub(x1);            // d4 - d2, d3 - d1
+            f.fma(p3h, x2.fma(m2, x0.add(x4))).intoMemorySegment(ALL, dst, NO);
+            x2.fma(h, x4).add(x3.fma(p5h, x1.neg())).intoMemorySegment(ALL, dst + ds, NO);
+            x2.fma(m5h, x4).add(x3.fma(h, x1)).intoMemorySegment(ALL, dst + 2 * ds, NO);
+            f.fma(p2, e).intoMemorySegment(ALL, dst + 3 * ds, NO);
+            f.fma(mh, e).intoMemorySegment(ALL, dst + 4 * ds, NO);
+            e.fma(p3h, x3.fma(m2, x1.add(x5))).intoMemorySegment(ALL, dst + 5 * ds, NO);
+        }
+        for (int i = 0; i < 6; i++) { // row i of the 6x6 into V: the same formula
+            long base = tb + 6 * i * VB, dst = vo + 6 * i * xiB, ds = xiB;
+            FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, base, NO), x1 = FloatVector.fromMemorySegment(S, ALL, base + VB, NO);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, base + 2 * VB, NO), x3 = FloatVector.fromMemorySegment(S, ALL, base + 3 * VB, NO);
+            FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, base + 4 * VB, NO), x5 = FloatVector.fromMemorySegment(S, ALL, base + 5 * VB, NO);
+            FloatVector e = x4.sub(x2), f = x3.sub(x1);
+            f.fma(p3h, x2.fma(m2, x0.add(x4))).intoMemorySegment(ALL, dst, NO);
+            x2.fma(h, x4).add(x3.fma(p5h, x1.neg())).intoMemorySegment(ALL, dst + ds, NO);
+            x2.fma(m5h, x4).add(x3.fma(h, x1)).intoMemorySegment(ALL, dst + 2 * ds, NO);
+            f.fma(p2, e).intoMemorySegment(ALL, dst + 3 * ds, NO);
+            f.fma(mh, e).intoMemorySegment(ALL, dst + 4 * ds, NO);
+            e.fma(p3h, x3.fma(m2, x1.add(x5))).intoMemorySegment(ALL, dst + 5 * ds, NO);
+        }
     }
 
     /**
@@ -542,7 +560,7 @@ public final class WinogradVec {
         int K = s.k();
         long pixB = (long) K * 4, rowB = (long) outL.wp() * K * 4;
         long o = ((long) n * outL.imageFloats() + outL.offset(y0, x0)) * 4;
-        long xiB = (long) rows * ldM * 4, tb = sa + tOff, oa, dp, dr;
+        long xiB = (long) ldM * 4, tb = sa + tOff, oa, dp, dr;
         int wr, wc;
         boolean direct = K % L == 0;
         if (direct) {
@@ -558,11 +576,7 @@ public final class WinogradVec {
             wr = 4;
             wc = 4;
         }
-        for (int k = 0; k < K; k += L) {
-            long mk = ma + k * 4L, bk = ba + k * 4L, ok = oa + k * 4L;
-            for (int j = 0; j < 6; j++) at6(mk + j * xiB, 6 * xiB, tb + j * VB, 6 * VB);
-            for (int i = 0; i < wr; i++) outputRow6(tb + 6 * i * VB, ok + i * dr, dp, wc, bk, lo);
-        }
+        for (int k = 0; k < K; k += L) outputVec6(ma + k * 4L, xiB, tb, oa + k * 4L, dr, dp, wr, wc, ba + k * 4L, lo);
         if (!direct) {
             for (int i = 0; i < rv; i++) {
                 for (int j = 0; j < cv; j++) MemorySegment.copy(stage, i * dr + j * dp, out, o + i * rowB + j * pixB, pixB);
@@ -571,35 +585,42 @@ public final class WinogradVec {
     }
 
     /**
-     * Four outputs of A^T x for the six vectors {@code ss} bytes apart from {@code src}, written {@code ds} apart.
+     * A^T M A + bias, then the floor {@code lo}, for L output channels: six column passes from M ({@code xiB}
+     * bytes per xi, at {@code mo}) into the 4x6 vectors at {@code tb}, then {@code rows} row passes into the
+     * output at {@code o} ({@code rowB} per row, {@code pixB} per column, the first {@code cols} of four columns
+     * stored); a method C2 compiles on its own (too big to inline), called once per L channels.
      * A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 1/2, -2, 0], [0, 1, 1, 1/4, 4, 0], [0, 1, -1, 1/8, -8, 1]]: every
      * output at most three roundings deep, no term through two rounded intermediates.
      */
-    private static void at6(long src, long ss, long dst, long ds) {
-        FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, src, NO), x1 = FloatVector.fromMemorySegment(S, ALL, src + ss, NO);
-        FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, src + 2 * ss, NO), x3 = FloatVector.fromMemorySegment(S, ALL, src + 3 * ss, NO);
-        FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, src + 4 * ss, NO), x5 = FloatVector.fromMemorySegment(S, ALL, src + 5 * ss, NO);
+    private static void outputVec6(long mo, long xiB, long tb, long o, long rowB, long pixB, int rows, int cols, long bo, float lo) {
+        mo &= LOW62;
+        tb &= LOW62;
+        o &= LOW62;
+        bo &= LOW62;
         FloatVector h = FloatVector.broadcast(S, 0.5f), q = FloatVector.broadcast(S, 0.25f), e = FloatVector.broadcast(S, 0.125f);
         FloatVector m2 = FloatVector.broadcast(S, -2f), p4 = FloatVector.broadcast(S, 4f), m8 = FloatVector.broadcast(S, -8f);
-        FloatVector s12 = x1.add(x2), d12 = x1.sub(x2);
-        x0.add(s12).add(x3.add(x4)).intoMemorySegment(ALL, dst, NO);
-        x3.fma(h, x4.fma(m2, d12)).intoMemorySegment(ALL, dst + ds, NO);
-        x3.fma(q, x4.fma(p4, s12)).intoMemorySegment(ALL, dst + 2 * ds, NO);
-        x3.fma(e, x5).add(x4.fma(m8, d12)).intoMemorySegment(ALL, dst + 3 * ds, NO);
-    }
-
-    /** One output row: A^T applied to the six vectors at {@code src} (VB apart), bias, ReLU floor; the first {@code cols} of four stored. */
-    private static void outputRow6(long src, long o, long pixB, int cols, long bo, float lo) {
-        FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, src, NO), x1 = FloatVector.fromMemorySegment(S, ALL, src + VB, NO);
-        FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, src + 2 * VB, NO), x3 = FloatVector.fromMemorySegment(S, ALL, src + 3 * VB, NO);
-        FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, src + 4 * VB, NO), x5 = FloatVector.fromMemorySegment(S, ALL, src + 5 * VB, NO);
-        FloatVector b = FloatVector.fromMemorySegment(S, ALL, bo, NO);
-        FloatVector h = FloatVector.broadcast(S, 0.5f), q = FloatVector.broadcast(S, 0.25f), e = FloatVector.broadcast(S, 0.125f);
-        FloatVector m2 = FloatVector.broadcast(S, -2f), p4 = FloatVector.broadcast(S, 4f), m8 = FloatVector.broadcast(S, -8f);
-        FloatVector s12 = x1.add(x2), d12 = x1.sub(x2);
-        x0.add(s12).add(x3.add(x4)).add(b).max(lo).intoMemorySegment(ALL, o, NO);
-        if (cols > 1) x3.fma(h, x4.fma(m2, d12)).add(b).max(lo).intoMemorySegment(ALL, o + pixB, NO);
-        if (cols > 2) x3.fma(q, x4.fma(p4, s12)).add(b).max(lo).intoMemorySegment(ALL, o + 2 * pixB, NO);
-        if (cols > 3) x3.fma(e, x5).add(x4.fma(m8, d12)).add(b).max(lo).intoMemorySegment(ALL, o + 3 * pixB, NO);
+        for (int j = 0; j < 6; j++) { // column j of M into column j of the 4x6
+            long base = mo + j * xiB, step = 6 * xiB, dst = tb + j * VB, ds = 6 * VB;
+            FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, base, NO), x1 = FloatVector.fromMemorySegment(S, ALL, base + step, NO);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, base + 2 * step, NO), x3 = FloatVector.fromMemorySegment(S, ALL, base + 3 * step, NO);
+            FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, base + 4 * step, NO), x5 = FloatVector.fromMemorySegment(S, ALL, base + 5 * step, NO);
+            FloatVector s12 = x1.add(x2), d12 = x1.sub(x2);
+            x0.add(s12).add(x3.add(x4)).intoMemorySegment(ALL, dst, NO);
+            x3.fma(h, x4.fma(m2, d12)).intoMemorySegment(ALL, dst + ds, NO);
+            x3.fma(q, x4.fma(p4, s12)).intoMemorySegment(ALL, dst + 2 * ds, NO);
+            x3.fma(e, x5).add(x4.fma(m8, d12)).intoMemorySegment(ALL, dst + 3 * ds, NO);
+        }
+        FloatVector b = FloatVector.fromMemorySegment(S, ALL, bo, NO), floor = FloatVector.broadcast(S, lo);
+        for (int i = 0; i < rows; i++) { // row i of the 4x6 into the output
+            long base = tb + 6 * i * VB, dst = o + i * rowB;
+            FloatVector x0 = FloatVector.fromMemorySegment(S, ALL, base, NO), x1 = FloatVector.fromMemorySegment(S, ALL, base + VB, NO);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, ALL, base + 2 * VB, NO), x3 = FloatVector.fromMemorySegment(S, ALL, base + 3 * VB, NO);
+            FloatVector x4 = FloatVector.fromMemorySegment(S, ALL, base + 4 * VB, NO), x5 = FloatVector.fromMemorySegment(S, ALL, base + 5 * VB, NO);
+            FloatVector s12 = x1.add(x2), d12 = x1.sub(x2);
+            x0.add(s12).add(x3.add(x4)).add(b).max(floor).intoMemorySegment(ALL, dst, NO);
+            if (cols > 1) x3.fma(h, x4.fma(m2, d12)).add(b).max(floor).intoMemorySegment(ALL, dst + pixB, NO);
+            if (cols > 2) x3.fma(q, x4.fma(p4, s12)).add(b).max(floor).intoMemorySegment(ALL, dst + 2 * pixB, NO);
+            if (cols > 3) x3.fma(e, x5).add(x4.fma(m8, d12)).add(b).max(floor).intoMemorySegment(ALL, dst + 3 * pixB, NO);
+        }
     }
 }
