@@ -40,7 +40,7 @@ public final class JavaDevice implements Device {
         WINOGRAD,
         /** Winograd F(4x4, 3x3) ({@link WinogradVec.Variant#F4X4}) wherever it applies, direct elsewhere. */
         WINOGRAD4,
-        /** Per layer by a fixed rule from measurements (see {@link Options#winograd}): the same choice on every run. */
+        /** Per layer and batch by a fixed rule from measurements (see {@link Options#winogradVariant}): the same choice on every run. */
         AUTO
     }
 
@@ -53,6 +53,8 @@ public final class JavaDevice implements Device {
         /** The system property that {@link #fromSystemProperties} reads: direct, winograd, winograd4 or auto. */
         public static final String CONV3X3_PROPERTY = "alexnet.java.conv3x3";
         public static final Options DEFAULT = new Options(ConvAlgorithm.AUTO);
+        /** The smallest batch at which AUTO picks F(4x4, 3x3) over F(2x2, 3x3) (see {@link #winogradVariant}). */
+        public static final int WINOGRAD4_MIN_BATCH = 8;
 
         public Options {
             if (conv3x3 == null) throw new IllegalArgumentException("conv3x3 is null: use DIRECT, WINOGRAD, WINOGRAD4 or AUTO");
@@ -75,12 +77,14 @@ public final class JavaDevice implements Device {
         public boolean winograd(ConvShape s) { return winogradVariant(s) != null; }
 
         /**
-         * The Winograd variant convolution {@code s} runs as, or {@code null} for the direct loop. AUTO: F(4x4, 3x3)
-         * on every 3x3, stride 1, pad 1 convolution with at least 16 input and output channels per group. On conv3,
-         * conv4 and conv5 it measured faster than F(2x2, 3x3) and the direct loop side by side at batch 32 and
-         * at batch 1 (bench/RESULTS.md, "Winograd for conv3-5" and "Winograd F(4x4, 3x3)"); with few channels
-         * the transforms would outweigh the GEMMs. A static rule, not a timing at run time, so the choice and
-         * the results are the same on every run.
+         * The Winograd variant convolution {@code s} runs as, or {@code null} for the direct loop. AUTO: every 3x3,
+         * stride 1, pad 1 convolution with at least 16 input and output channels per group runs as Winograd (with
+         * few channels the transforms would outweigh the GEMMs): F(4x4, 3x3) from batch {@value #WINOGRAD4_MIN_BATCH}
+         * up, F(2x2, 3x3) below. F(4x4, 3x3)'s transformed weights are 2.25x F(2x2, 3x3)'s and are read once per
+         * chunk of tiles; with a batch's few tiles (16 per 13x13 image) that read decides, with many the 1.36x
+         * fewer multiply-adds do. On conv3, conv4 and conv5 side by side at batch 8 and 32 F(4x4, 3x3) measured
+         * faster than F(2x2, 3x3), and both faster than the direct loop (bench/RESULTS.md, "Winograd F(4x4, 3x3)").
+         * A static rule, not a timing at run time, so the choice and the results are the same on every run.
          */
         public WinogradVec.Variant winogradVariant(ConvShape s) {
             if (!WinogradVec.supports(s)) return null;
@@ -88,7 +92,8 @@ public final class JavaDevice implements Device {
                 case DIRECT -> null;
                 case WINOGRAD -> WinogradVec.Variant.F2X2;
                 case WINOGRAD4 -> WinogradVec.Variant.F4X4;
-                case AUTO -> s.cg() >= 16 && s.kg() >= 16 ? WinogradVec.Variant.F4X4 : null;
+                case AUTO -> s.cg() < 16 || s.kg() < 16 ? null
+                        : s.n() >= WINOGRAD4_MIN_BATCH ? WinogradVec.Variant.F4X4 : WinogradVec.Variant.F2X2;
             };
         }
     }

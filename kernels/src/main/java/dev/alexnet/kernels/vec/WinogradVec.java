@@ -74,7 +74,7 @@ public final class WinogradVec {
          * choice over Lavin and Gray's 0, +-1, +-2: the transforms' coefficients are smaller (rows of |A^T| up
          * to 11.1 instead of 19), and on conv3-conv5 the error is 2-3x smaller (WinogradErrorTest).
          */
-        F4X4(4, 14, Integer.getInteger("alexnet.winograd4.chunk", 32),
+        F4X4(4, 14, Integer.getInteger("alexnet.winograd4.chunk", 64),
                 new double[][]{{1, 0, 0}, {1 / 3.0, 1 / 3.0, 1 / 3.0}, {-1 / 3.0, 1 / 3.0, -1 / 3.0},
                         {-16 / 15.0, -8 / 15.0, -4 / 15.0}, {1 / 15.0, -2 / 15.0, 4 / 15.0}, {0, 0, 1}});
 
@@ -100,9 +100,11 @@ public final class WinogradVec {
          */
         public int roundings() { return roundings; }
         /**
-         * Default tiles per chunk: V and M scratch of a chunk (a^2 x chunk x 384 floats each at most: 1.5 MiB
-         * for F(2x2, 3x3) at 64 tiles, 1.7 MiB for F(4x4, 3x3) at 32) stay in L2 and L3 between the three
-         * phases, and every packed weight panel is reused by that many rows of the GEMM.
+         * Default tiles per chunk ({@code -Dalexnet.winograd.chunk}, {@code -Dalexnet.winograd4.chunk}): every
+         * packed weight block is read once per chunk and reused by the chunk's rows, while V and M of a chunk
+         * (a^2 x chunk x 384 floats each at most: 1.6 MiB for F(2x2, 3x3) at 64 tiles, 3.6 MiB for F(4x4, 3x3)
+         * at 64) stay in L2 and L3 between the three phases. F(4x4, 3x3) at 64 and 128 measured alike and
+         * faster than at 32 (bench/RESULTS.md, "Winograd F(4x4, 3x3)").
          */
         public int chunk() { return chunk; }
     }

@@ -284,8 +284,10 @@ class WinogradVecTest {
     void optionsAndTheAutoRule() {
         JavaDevice.Options auto = JavaDevice.Options.DEFAULT;
         assertEquals(JavaDevice.ConvAlgorithm.AUTO, auto.conv3x3());
-        assertEquals(AUTO_VARIANT, auto.winogradVariant(ConvShape.of(32, 256, 13, 13, 384, 3, 1, 1, 1)));   // conv3
-        assertEquals(AUTO_VARIANT, auto.winogradVariant(ConvShape.of(1, 384, 13, 13, 256, 3, 1, 1, 2)));    // conv5
+        assertEquals(F4, auto.winogradVariant(ConvShape.of(32, 256, 13, 13, 384, 3, 1, 1, 1)));   // conv3, batch 32
+        assertEquals(F4, auto.winogradVariant(ConvShape.of(JavaDevice.Options.WINOGRAD4_MIN_BATCH, 384, 13, 13, 256, 3, 1, 1, 2)));
+        assertEquals(F2, auto.winogradVariant(ConvShape.of(JavaDevice.Options.WINOGRAD4_MIN_BATCH - 1, 384, 13, 13, 256, 3, 1, 1, 2)));
+        assertEquals(F2, auto.winogradVariant(ConvShape.of(1, 384, 13, 13, 256, 3, 1, 1, 2)));    // conv5, batch 1
         assertFalse(auto.winograd(ConvShape.of(1, 3, 227, 227, 96, 11, 4, 0, 1)));   // conv1
         assertFalse(auto.winograd(ConvShape.of(1, 96, 27, 27, 256, 5, 1, 2, 2)));    // conv2
         assertFalse(auto.winograd(ConvShape.of(1, 3, 32, 32, 64, 3, 1, 1, 1)));      // 3 input channels: transforms dominate
@@ -315,9 +317,6 @@ class WinogradVecTest {
                     new Nhwc(4, 5, 5, 1, 1), Nhwc.of(4, 3, 3), null, null, false, 1, Arena.global()));
         }
     }
-
-    /** What AUTO picks for conv3-conv5 (JavaDevice.Options#winogradVariant says why). */
-    private static final WinogradVec.Variant AUTO_VARIANT = F4;
 
     /**
      * The whole network (batch 1, one random image) with He-init weights, and with the golden (counter) weights
