@@ -38,7 +38,9 @@ public final class JavaDevice implements Device {
         DIRECT,
         /** Winograd F(2x2, 3x3) ({@link WinogradVec}) wherever it applies (3x3, stride 1, pad 1), direct elsewhere. */
         WINOGRAD,
-        /** Per layer by a fixed rule from measurements (see {@link Options#winograd}): the same choice on every run. */
+        /** Winograd F(4x4, 3x3) ({@link WinogradVec.Variant#F4X4}) wherever it applies, direct elsewhere. */
+        WINOGRAD4,
+        /** Per layer and batch by a fixed rule from measurements (see {@link Options#winogradVariant}): the same choice on every run. */
         AUTO
     }
 
@@ -48,40 +50,50 @@ public final class JavaDevice implements Device {
      * @param conv3x3 the algorithm for 3x3, stride 1, pad 1 convolutions (all others are direct)
      */
     public record Options(ConvAlgorithm conv3x3) {
-        /** The system property that {@link #fromSystemProperties} reads: direct, winograd or auto. */
+        /** The system property that {@link #fromSystemProperties} reads: direct, winograd, winograd4 or auto. */
         public static final String CONV3X3_PROPERTY = "alexnet.java.conv3x3";
         public static final Options DEFAULT = new Options(ConvAlgorithm.AUTO);
+        /** The smallest batch at which AUTO picks F(4x4, 3x3) over F(2x2, 3x3) (see {@link #winogradVariant}). */
+        public static final int WINOGRAD4_MIN_BATCH = 8;
 
         public Options {
-            if (conv3x3 == null) throw new IllegalArgumentException("conv3x3 is null: use DIRECT, WINOGRAD or AUTO");
+            if (conv3x3 == null) throw new IllegalArgumentException("conv3x3 is null: use DIRECT, WINOGRAD, WINOGRAD4 or AUTO");
         }
 
-        /** {@link #DEFAULT}, with {@code -Dalexnet.java.conv3x3=direct|winograd|auto} if set. */
+        /** {@link #DEFAULT}, with {@code -Dalexnet.java.conv3x3=direct|winograd|winograd4|auto} if set. */
         public static Options fromSystemProperties() {
             String v = System.getProperty(CONV3X3_PROPERTY);
             if (v == null || v.isBlank()) return DEFAULT;
             return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
                 case "direct" -> new Options(ConvAlgorithm.DIRECT);
                 case "winograd" -> new Options(ConvAlgorithm.WINOGRAD);
+                case "winograd4" -> new Options(ConvAlgorithm.WINOGRAD4);
                 case "auto" -> new Options(ConvAlgorithm.AUTO);
-                default -> throw new IllegalArgumentException("-D" + CONV3X3_PROPERTY + "=" + v + " is not an algorithm: use direct, winograd or auto");
+                default -> throw new IllegalArgumentException("-D" + CONV3X3_PROPERTY + "=" + v + " is not an algorithm: use direct, winograd, winograd4 or auto");
             };
         }
 
+        /** Whether convolution {@code s} runs as Winograd (either variant): {@link #winogradVariant} is not null. */
+        public boolean winograd(ConvShape s) { return winogradVariant(s) != null; }
+
         /**
-         * Whether convolution {@code s} runs as Winograd. AUTO: every 3x3, stride 1, pad 1 convolution with at
-         * least 16 input and output channels per group. On conv3, conv4 and conv5 it measured faster than the
-         * direct loop in every side-by-side run at batch 32 on one thread (1.0-3.7x, median 1.9x) and at
-         * batch 1 (bench/RESULTS.md, "Winograd for conv3-5"); with few channels the transforms would outweigh
-         * the GEMMs. A static rule, not a timing at run time, so the choice and the results are the same on
-         * every run.
+         * The Winograd variant convolution {@code s} runs as, or {@code null} for the direct loop. AUTO: every 3x3,
+         * stride 1, pad 1 convolution with at least 16 input and output channels per group runs as Winograd (with
+         * few channels the transforms would outweigh the GEMMs): F(4x4, 3x3) from batch {@value #WINOGRAD4_MIN_BATCH}
+         * up, F(2x2, 3x3) below. F(4x4, 3x3)'s transformed weights are 2.25x F(2x2, 3x3)'s and are read once per
+         * chunk of tiles; with a batch's few tiles (16 per 13x13 image) that read decides, with many the 1.36x
+         * fewer multiply-adds do. On conv3, conv4 and conv5 side by side at batch 8 and 32 F(4x4, 3x3) measured
+         * faster than F(2x2, 3x3), and both faster than the direct loop (bench/RESULTS.md, "Winograd F(4x4, 3x3)").
+         * A static rule, not a timing at run time, so the choice and the results are the same on every run.
          */
-        public boolean winograd(ConvShape s) {
-            if (!WinogradVec.supports(s)) return false;
+        public WinogradVec.Variant winogradVariant(ConvShape s) {
+            if (!WinogradVec.supports(s)) return null;
             return switch (conv3x3) {
-                case DIRECT -> false;
-                case WINOGRAD -> true;
-                case AUTO -> s.cg() >= 16 && s.kg() >= 16;
+                case DIRECT -> null;
+                case WINOGRAD -> WinogradVec.Variant.F2X2;
+                case WINOGRAD4 -> WinogradVec.Variant.F4X4;
+                case AUTO -> s.cg() < 16 || s.kg() < 16 ? null
+                        : s.n() >= WINOGRAD4_MIN_BATCH ? WinogradVec.Variant.F4X4 : WinogradVec.Variant.F2X2;
             };
         }
     }

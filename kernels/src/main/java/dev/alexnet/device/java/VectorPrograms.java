@@ -317,8 +317,9 @@ final class VectorPrograms {
             switch (layer.spec()) {
                 case LayerSpec.Conv c -> {
                     ConvShape sh = c.shape(batch);
-                    if (options.winograd(sh)) {
-                        WinogradVec k = new WinogradVec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), team.size(), arena);
+                    WinogradVec.Variant wv = options.winogradVariant(sh);
+                    if (wv != null) {
+                        WinogradVec k = new WinogradVec(wv, sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), team.size(), arena);
                         return new Step(li) {
                             @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
                         };
