@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
                 "Exit status: 0 all agree, 1 some case FAILed or threw (see the table), 2 bad options."})
 public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--backends", split = ",", defaultValue = "ref,java,dnnl,cuda",
-            description = "backends to run: ref, java, dnnl, cuda, and ort (ONNX Runtime, opt-in); java-direct, java-winograd (F(2x2,3x3)) and java-winograd4 (F(4x4,3x3)) force one algorithm for 3x3 convolutions; unavailable ones are listed with the reason (default: ${DEFAULT-VALUE})")
+            description = "backends to run: ref, java, dnnl, cuda, and ort (ONNX Runtime, opt-in); java-direct, java-winograd (F(2x2,3x3)) and java-winograd4 (F(4x4,3x3)) force one algorithm for 3x3 convolutions, java-winograd5 Winograd F(2x2,5x5) for 5x5 ones; unavailable ones are listed with the reason (default: ${DEFAULT-VALUE})")
     List<String> backends;
 
     @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "batch sizes (default: ${DEFAULT-VALUE})")

@@ -65,14 +65,16 @@ public final class CompareRunner {
         return switch (name) {
             case "ref" -> new Backend("ref", false, t -> new JavaDevice(1, JavaDevice.Kernels.REFERENCE));
             case "java" -> new Backend("java", true, t -> Devices.create("java:" + t, javaKernels, precision));
-            // the Java kernels with one convolution algorithm forced, for side-by-side runs (java:N/direct, java:N/winograd, java:N/winograd4)
+            // the Java kernels with one convolution algorithm forced, for side-by-side runs (java:N/direct, java:N/winograd, java:N/winograd4, java:N/winograd5)
             case "java-direct" -> new Backend(name, true, t -> new JavaDevice(t, javaKernels, new JavaDevice.Options(JavaDevice.ConvAlgorithm.DIRECT)));
             case "java-winograd" -> new Backend(name, true, t -> new JavaDevice(t, javaKernels, new JavaDevice.Options(JavaDevice.ConvAlgorithm.WINOGRAD)));
             case "java-winograd4" -> new Backend(name, true, t -> new JavaDevice(t, javaKernels, new JavaDevice.Options(JavaDevice.ConvAlgorithm.WINOGRAD4)));
+            case "java-winograd5" -> new Backend(name, true, t -> new JavaDevice(t, javaKernels,
+                    new JavaDevice.Options(JavaDevice.ConvAlgorithm.AUTO, JavaDevice.ConvAlgorithm.WINOGRAD)));
             case "dnnl" -> new Backend("dnnl", true, t -> Devices.create("dnnl:" + t, javaKernels, precision));
             case "ort" -> new Backend("ort", true, t -> Devices.create("ort:" + t, javaKernels, precision));
             case "cuda" -> new Backend("cuda", false, t -> Devices.create("cuda:0", javaKernels, precision));
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "': use ref, java, java-direct, java-winograd, java-winograd4, dnnl, ort, cuda");
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "': use ref, java, java-direct, java-winograd, java-winograd4, java-winograd5, dnnl, ort, cuda");
         };
     }
 

@@ -17,6 +17,7 @@ import dev.alexnet.kernels.ref.MaxPoolRef;
 import dev.alexnet.kernels.ref.SoftmaxRef;
 import dev.alexnet.kernels.ConvShape;
 import dev.alexnet.kernels.vec.ThreadTeam;
+import dev.alexnet.kernels.vec.Winograd5Vec;
 import dev.alexnet.kernels.vec.WinogradVec;
 
 import java.lang.foreign.Arena;
@@ -47,29 +48,43 @@ public final class JavaDevice implements Device {
     /**
      * Choices of the Vector API kernels.
      *
-     * @param conv3x3 the algorithm for 3x3, stride 1, pad 1 convolutions (all others are direct)
+     * @param conv3x3 the algorithm for 3x3, stride 1, pad 1 convolutions
+     * @param conv5x5 the algorithm for 5x5, stride 1, pad 2 convolutions (WINOGRAD: F(2x2, 5x5), {@link Winograd5Vec});
+     *                all other convolutions are direct
      */
-    public record Options(ConvAlgorithm conv3x3) {
-        /** The system property that {@link #fromSystemProperties} reads: direct, winograd, winograd4 or auto. */
-        public static final String CONV3X3_PROPERTY = "alexnet.java.conv3x3";
-        public static final Options DEFAULT = new Options(ConvAlgorithm.AUTO);
+    public record Options(ConvAlgorithm conv3x3, ConvAlgorithm conv5x5) {
+        /** The system properties that {@link #fromSystemProperties} reads: direct, winograd, winograd4 (3x3 only) or auto. */
+        public static final String CONV3X3_PROPERTY = "alexnet.java.conv3x3", CONV5X5_PROPERTY = "alexnet.java.conv5x5";
+        public static final Options DEFAULT = new Options(ConvAlgorithm.AUTO, ConvAlgorithm.AUTO);
         /** The smallest batch at which AUTO picks F(4x4, 3x3) over F(2x2, 3x3) (see {@link #winogradVariant}). */
         public static final int WINOGRAD4_MIN_BATCH = 8;
 
         public Options {
             if (conv3x3 == null) throw new IllegalArgumentException("conv3x3 is null: use DIRECT, WINOGRAD, WINOGRAD4 or AUTO");
+            if (conv5x5 == null || conv5x5 == ConvAlgorithm.WINOGRAD4) {
+                throw new IllegalArgumentException("conv5x5 is " + conv5x5 + ": use DIRECT, WINOGRAD or AUTO");
+            }
         }
 
-        /** {@link #DEFAULT}, with {@code -Dalexnet.java.conv3x3=direct|winograd|winograd4|auto} if set. */
+        /** {@code conv3x3} for the 3x3 convolutions, the direct loop for the 5x5 ones. */
+        public Options(ConvAlgorithm conv3x3) {
+            this(conv3x3, ConvAlgorithm.DIRECT);
+        }
+
+        /** {@link #DEFAULT}, with {@code -Dalexnet.java.conv3x3=direct|winograd|winograd4|auto} and {@code -Dalexnet.java.conv5x5=direct|winograd|auto} if set. */
         public static Options fromSystemProperties() {
-            String v = System.getProperty(CONV3X3_PROPERTY);
-            if (v == null || v.isBlank()) return DEFAULT;
+            return new Options(property(CONV3X3_PROPERTY), property(CONV5X5_PROPERTY));
+        }
+
+        private static ConvAlgorithm property(String key) {
+            String v = System.getProperty(key);
+            if (v == null || v.isBlank()) return ConvAlgorithm.AUTO;
             return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
-                case "direct" -> new Options(ConvAlgorithm.DIRECT);
-                case "winograd" -> new Options(ConvAlgorithm.WINOGRAD);
-                case "winograd4" -> new Options(ConvAlgorithm.WINOGRAD4);
-                case "auto" -> new Options(ConvAlgorithm.AUTO);
-                default -> throw new IllegalArgumentException("-D" + CONV3X3_PROPERTY + "=" + v + " is not an algorithm: use direct, winograd, winograd4 or auto");
+                case "direct" -> ConvAlgorithm.DIRECT;
+                case "winograd" -> ConvAlgorithm.WINOGRAD;
+                case "winograd4" -> ConvAlgorithm.WINOGRAD4;
+                case "auto" -> ConvAlgorithm.AUTO;
+                default -> throw new IllegalArgumentException("-D" + key + "=" + v + " is not an algorithm: use direct, winograd, winograd4 (3x3 only) or auto");
             };
         }
 
@@ -95,6 +110,30 @@ public final class JavaDevice implements Device {
                 case AUTO -> s.cg() < 16 || s.kg() < 16 ? null
                         : s.n() >= WINOGRAD4_MIN_BATCH ? WinogradVec.Variant.F4X4 : WinogradVec.Variant.F2X2;
             };
+        }
+
+        /**
+         * Whether convolution {@code s} runs as Winograd F(2x2, 5x5). AUTO: every 5x5, stride 1, pad 2 convolution
+         * with at least 48 input and output channels per group. On conv2 (the paper's 48 -> 128 per group and
+         * torchvision's 64 -> 192) it measured 1.5-2.5x faster than the direct loop at batch 1 and 32 on one
+         * thread (bench/RESULTS.md, "Winograd F(2x2,5x5) for conv2"); at 16 channels it was slower (0.88x) and
+         * at 32 even (1.05x): the transforms' cost does not shrink with the channel count. A static rule, so the
+         * choice and the results are the same on every run.
+         */
+        public boolean winograd5(ConvShape s) {
+            if (!Winograd5Vec.supports(s)) return false;
+            return switch (conv5x5) {
+                case DIRECT, WINOGRAD4 -> false; // the constructor refuses WINOGRAD4 for 5x5
+                case WINOGRAD -> true;
+                case AUTO -> s.cg() >= 48 && s.kg() >= 48;
+            };
+        }
+
+        /** The name's suffix: the 3x3 algorithm unless AUTO, then the 5x5 one where it is not what the 3x3 choice implies. */
+        String suffix() {
+            ConvAlgorithm implied = conv3x3 == ConvAlgorithm.AUTO ? ConvAlgorithm.AUTO : ConvAlgorithm.DIRECT;
+            return (conv3x3 == ConvAlgorithm.AUTO ? "" : "/" + conv3x3.name().toLowerCase(java.util.Locale.ROOT))
+                    + (conv5x5 == implied ? "" : "/" + conv5x5.name().toLowerCase(java.util.Locale.ROOT) + "5");
         }
     }
 
@@ -126,7 +165,7 @@ public final class JavaDevice implements Device {
     @Override
     public String name() {
         if (kernels == Kernels.REFERENCE) return "ref:" + threads;
-        return "java:" + threads + (options.conv3x3() == ConvAlgorithm.AUTO ? "" : "/" + options.conv3x3().name().toLowerCase(java.util.Locale.ROOT));
+        return "java:" + threads + options.suffix();
     }
 
     @Override

@@ -20,6 +20,7 @@ import dev.alexnet.kernels.vec.Nhwc;
 import dev.alexnet.kernels.vec.Reorders;
 import dev.alexnet.kernels.vec.SoftmaxVec;
 import dev.alexnet.kernels.vec.ThreadTeam;
+import dev.alexnet.kernels.vec.Winograd5Vec;
 import dev.alexnet.kernels.vec.WinogradVec;
 
 import java.lang.foreign.Arena;
@@ -320,6 +321,12 @@ final class VectorPrograms {
                     WinogradVec.Variant wv = options.winogradVariant(sh);
                     if (wv != null) {
                         WinogradVec k = new WinogradVec(wv, sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), team.size(), arena);
+                        return new Step(li) {
+                            @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
+                        };
+                    }
+                    if (options.winograd5(sh)) {
+                        Winograd5Vec k = new Winograd5Vec(sh, inL, outL, layer.weight().data(), layer.bias().data(), c.relu(), team.size(), arena);
                         return new Step(li) {
                             @Override public void run(int m, int ms) { k.forward(out, in, m, ms); }
                         };

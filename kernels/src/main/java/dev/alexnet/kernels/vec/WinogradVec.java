@@ -316,7 +316,7 @@ public final class WinogradVec {
      * tiles were split. Absolute addresses through {@link ConvTiles#ALL}, checked by the caller: no access
      * check is left for the JDK's shared profiles to decide about (ConvTiles says why that matters).
      */
-    private static void k6x4(long va, long vs, int kc, long ua, long sa, long ss, long ma, long ms) {
+    static void k6x4(long va, long vs, int kc, long ua, long sa, long ss, long ma, long ms) {
         long a0 = va, a1 = va + vs, a2 = va + 2 * vs, a3 = va + 3 * vs, a4 = va + 4 * vs, a5 = va + 5 * vs;
         long s1 = sa + ss, s2 = s1 + ss, s3 = s2 + ss, s4 = s3 + ss, s5 = s4 + ss;
         FloatVector c00 = FloatVector.fromMemorySegment(S, ALL, sa, NO), c01 = FloatVector.fromMemorySegment(S, ALL, sa + VB, NO), c02 = FloatVector.fromMemorySegment(S, ALL, sa + 2 * VB, NO), c03 = FloatVector.fromMemorySegment(S, ALL, sa + 3 * VB, NO);
