@@ -82,10 +82,15 @@ public final class JavaDevice implements Device {
             return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
                 case "direct" -> ConvAlgorithm.DIRECT;
                 case "winograd" -> ConvAlgorithm.WINOGRAD;
-                case "winograd4" -> ConvAlgorithm.WINOGRAD4;
+                case "winograd4" -> { if (key.equals(CONV3X3_PROPERTY)) yield ConvAlgorithm.WINOGRAD4; throw notAnAlgorithm(key, v); }
                 case "auto" -> ConvAlgorithm.AUTO;
-                default -> throw new IllegalArgumentException("-D" + key + "=" + v + " is not an algorithm: use direct, winograd, winograd4 (3x3 only) or auto");
+                default -> throw notAnAlgorithm(key, v);
             };
+        }
+
+        private static IllegalArgumentException notAnAlgorithm(String key, String v) {
+            return new IllegalArgumentException("-D" + key + "=" + v + " is not an algorithm: use "
+                    + (key.equals(CONV3X3_PROPERTY) ? "direct, winograd, winograd4" : "direct, winograd") + " or auto");
         }
 
         /** Whether convolution {@code s} runs as Winograd (either variant): {@link #winogradVariant} is not null. */
