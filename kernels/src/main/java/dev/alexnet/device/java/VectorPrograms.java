@@ -79,28 +79,35 @@ final class VectorPrograms {
 
     /**
      * A convolution and the reorder of its output to NCHW, one image at a time on each member: the image's
-     * channels-last output (1.2 MB for conv1) is reordered while it is still in cache instead of after the
-     * whole batch has gone to memory. Members take whole images, so it needs a batch of at least the team's size.
+     * channels-last output goes to the member's buffer of one image, which stays in cache between the
+     * convolution writing it and the reorder reading it (the batch's output, 37 MB for conv1 at batch 32,
+     * would go to memory and back). The convolution is packed again for one image, and members take whole
+     * images, so it needs a batch of at least the team's size.
      */
     static final class ConvThenRows extends Step {
-        private final ConvVec k;
-        private final MemorySegment mid; // the convolution's channels-last output
+        private final ConvVec one;            // the convolution for one image
+        private final MemorySegment[] images; // its input, image by image (slices of the batch's input buffer)
+        private final MemorySegment[] mids;   // per member: one image of channels-last output
         private final Nhwc midL;
         private final int batch;
 
-        ConvThenRows(ConvStep conv, Nhwc midL) {
+        ConvThenRows(ConvStep conv, Nhwc midL, ConvVec one, MemorySegment[] mids) {
             super(conv.layer);
-            this.k = conv.k;
-            this.mid = conv.out;
+            this.one = one;
             this.midL = midL;
-            this.batch = k.shape().n();
+            this.mids = mids;
+            this.batch = conv.k.shape().n();
+            long imageBytes = conv.in.byteSize() / batch;
+            this.images = new MemorySegment[batch];
+            for (int n = 0; n < batch; n++) images[n] = conv.in.asSlice(n * imageBytes, imageBytes);
+            this.in = conv.in;
         }
 
         @Override public void run(int m, int ms) {
-            int n0 = ThreadTeam.from(batch, m, ms), n1 = ThreadTeam.from(batch, m + 1, ms), h = midL.h();
+            int n0 = ThreadTeam.from(batch, m, ms), n1 = ThreadTeam.from(batch, m + 1, ms);
             for (int img = n0; img < n1; img++) {
-                k.forwardImages(mid, in, m, img, img + 1);
-                Reorders.nhwcToNchw(out, mid, midL, batch, img * h, (img + 1) * h);
+                one.forwardImages(mids[m], images[img], m, 0, 1);
+                Reorders.nhwcImageToNchw(out, img, mids[m], midL);
             }
         }
     }
@@ -270,7 +277,10 @@ final class VectorPrograms {
                 if (steps.getLast() instanceof ConvStep conv && batch >= team.size()) {
                     steps.removeLast();
                     curSeg = conv.in;
-                    append(new ConvThenRows(conv, from), toOutput ? null : buffer(from.interior()));
+                    ConvVec one = conv.k.forOneImage(arena);
+                    MemorySegment[] mids = new MemorySegment[team.size()];
+                    for (int m = 0; m < mids.length; m++) mids[m] = arena.allocate(from.imageFloats() * Float.BYTES, 64);
+                    append(new ConvThenRows(conv, from, one, mids), toOutput ? null : buffer(from.interior()));
                     cur = null;
                     return;
                 }

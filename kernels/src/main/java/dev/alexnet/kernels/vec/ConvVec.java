@@ -162,6 +162,41 @@ public final class ConvVec {
         units = s.n() * s.groups() * tiles.length * chunks;
     }
 
+    /** {@code o} for a batch of one image, sharing its packed weights and bias; scratch of its own, from {@code arena}. */
+    private ConvVec(ConvVec o, Arena arena) {
+        this.s = new ConvShape(1, o.s.c(), o.s.h(), o.s.w(), o.s.k(), o.s.r(), o.s.s(), o.s.strideH(), o.s.strideW(),
+                o.s.padH(), o.s.padW(), o.s.groups());
+        this.inL = o.inL;
+        this.outL = o.outL;
+        this.lo = o.lo;
+        this.arena = arena;
+        this.runLen = o.runLen;
+        this.runs = o.runs;
+        this.pack = o.pack;
+        this.mr4 = o.mr4;
+        this.kgPad = o.kgPad;
+        this.xoff = o.xoff;
+        this.tiles = o.tiles;
+        this.groupW = o.groupW;
+        this.w = o.w;
+        this.bias = o.bias;
+        this.blockJ = o.blockJ;
+        this.blockPieces = o.blockPieces;
+        this.chunk = o.chunk;
+        this.chunks = o.chunks;
+        this.rows = o.rows; // the rows of one image's chunks: the same for every image
+        this.units = s.groups() * tiles.length * chunks;
+    }
+
+    /**
+     * This convolution for one image at a time (same weights, same results per image), for a caller that
+     * runs the batch image by image into a buffer of one image; its scratch comes from {@code arena}, which
+     * must outlive it and be shared when several threads run it.
+     */
+    public ConvVec forOneImage(Arena arena) {
+        return new ConvVec(this, arena);
+    }
+
     private static void checkOperands(ConvShape s, Nhwc inL, Nhwc outL, MemorySegment weight, MemorySegment bias) {
         if (inL.c() != s.c() || inL.h() != s.h() || inL.w() != s.w() || inL.padH() < s.padH() || inL.padW() < s.padW()) {
             throw new IllegalArgumentException("input layout " + inL + " does not fit " + s);

@@ -70,8 +70,20 @@ public final class Reorders {
     public static void nhwcToNchw(MemorySegment out, MemorySegment in, Nhwc inL, int n, int u0, int u1) {
         Checks.floats(in, n * inL.imageFloats(), "reorder input");
         Checks.floats(out, n * inL.interior(), "reorder output");
-        if (TILED) nhwcToNchwTiled(out, in, inL, u0, u1);
-        else nhwcToNchwScalar(out, in, inL, u0, u1);
+        if (TILED) nhwcToNchwTiled(out, in, inL, u0, u1, 0);
+        else nhwcToNchwScalar(out, in, inL, u0, u1, 0);
+    }
+
+    /**
+     * The interior of the one channels-last image in {@code in} to image {@code img} of NCHW {@code out}: for
+     * a producer that computes a batch image by image into a buffer of one image.
+     */
+    public static void nhwcImageToNchw(MemorySegment out, int img, MemorySegment in, Nhwc inL) {
+        Checks.floats(in, inL.imageFloats(), "reorder input");
+        Checks.floats(out, (img + 1L) * inL.interior(), "reorder output");
+        int h = inL.h();
+        if (TILED) nhwcToNchwTiled(out, in, inL, img * h, (img + 1) * h, img);
+        else nhwcToNchwScalar(out, in, inL, img * h, (img + 1) * h, img);
     }
 
     private static void nchwToNhwcTiled(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1) {
@@ -96,7 +108,8 @@ public final class Reorders {
         }
     }
 
-    private static void nhwcToNchwTiled(MemorySegment out, MemorySegment in, Nhwc inL, int u0, int u1) {
+    /** Rows [u0, u1) of the batch; image i of the output reads image i - {@code inShift} of {@code in}. */
+    private static void nhwcToNchwTiled(MemorySegment out, MemorySegment in, Nhwc inL, int u0, int u1, int inShift) {
         int C = inL.c(), H = inL.h(), W = inL.w();
         long plane = (long) H * W * Float.BYTES, pix = (long) C * Float.BYTES;
         for (int u = u0; u < u1; ) { // per image: channel blocks outside, rows inside (see the class comment)
@@ -104,7 +117,7 @@ public final class Reorders {
             for (int c0 = 0; c0 < C; c0 += L) {
                 int cb = Math.min(L, C - c0);
                 for (int y = y0; y < y1; y++) {
-                    long ic = (img * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES + c0 * 4L;
+                    long ic = ((img - inShift) * inL.imageFloats() + inL.offset(y, 0)) * Float.BYTES + c0 * 4L;
                     long oc = (img * inL.interior() + (long) y * W) * Float.BYTES + c0 * plane;
                     for (int x0 = 0; x0 < W; x0 += L) {
                         int xb = Math.min(L, W - x0);
@@ -225,12 +238,12 @@ public final class Reorders {
         }
     }
 
-    private static void nhwcToNchwScalar(MemorySegment out, MemorySegment in, Nhwc inL, int u0, int u1) {
+    private static void nhwcToNchwScalar(MemorySegment out, MemorySegment in, Nhwc inL, int u0, int u1, int inShift) {
         int C = inL.c(), H = inL.h(), W = inL.w();
         long hw = (long) H * W;
         for (int u = u0; u < u1; u++) {
             int img = u / H, y = u % H;
-            long ib = img * inL.imageFloats() + inL.offset(y, 0);
+            long ib = (img - inShift) * inL.imageFloats() + inL.offset(y, 0);
             long ob = img * inL.interior() + (long) y * W;
             for (int c0 = 0; c0 < C; c0 += CB) {
                 int c1 = Math.min(C, c0 + CB);

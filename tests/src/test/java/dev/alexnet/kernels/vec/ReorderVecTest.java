@@ -63,6 +63,28 @@ class ReorderVecTest {
         check(rnd, 3, 256, 6, 6, 0, true);    // pool5
     }
 
+    /** One channels-last image at a time into its place in an NCHW batch: the same bits as the batch reorder. */
+    @Test
+    void imageByImageMatchesTheBatch() {
+        Random rnd = new Random(8);
+        for (int[] d : new int[][] {{3, 96, 7, 9, 0}, {2, 17, 5, 16, 1}, {4, 3, 3, 33, 2}}) {
+            int n = d[0];
+            Nhwc l = new Nhwc(d[1], d[2], d[3], d[4], d[4]);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment nhwc = arena.allocate(n * l.imageFloats() * 4, 64), one = arena.allocate(l.imageFloats() * 4, 64);
+                for (long i = 0; i < n * l.imageFloats(); i++) nhwc.setAtIndex(JAVA_FLOAT, i, (float) rnd.nextGaussian());
+                MemorySegment want = arena.allocate(n * l.interior() * 4, 64), got = arena.allocate(n * l.interior() * 4, 64);
+                Reorders.nhwcToNchw(want, nhwc, l, n, 0, Reorders.units(n, l));
+                got.fill((byte) 0x7f);
+                for (int img = n - 1; img >= 0; img--) {
+                    MemorySegment.copy(nhwc, img * l.imageFloats() * 4, one, 0, l.imageFloats() * 4);
+                    Reorders.nhwcImageToNchw(got, img, one, l);
+                }
+                assertEquals(-1L, want.mismatch(got), "image by image, " + l + " x " + n);
+            }
+        }
+    }
+
     @Test
     void fillBorderLeavesTheInterior() {
         Nhwc l = new Nhwc(5, 4, 3, 2, 1);
