@@ -152,7 +152,8 @@ class MemoryBoundVecTest {
     /**
      * {@link LrnVec}'s window of five summed in registers (groups of whole vectors: 1 to 8 vectors per
      * group, 1 to 3 groups) against its scratch path, directly on channels-last layouts with borders: the
-     * two must agree bit for bit (same terms in the same order), both must be within the LRN bound of
+     * two must agree bit for bit with beta = 0.75 (same terms in the same order, correctly rounded square
+     * roots; with POW, compiled and interpreted code may round the power differently), both must be within the LRN bound of
      * {@link LrnRef}, and neither may write the output's border. The units are run as two ranges, as two
      * threads would. Parameters: the paper's, Caffe's (alpha / n), a non-paper beta (POW) with a large
      * alpha so that the neighbours dominate.
@@ -192,7 +193,11 @@ class MemoryBoundVecTest {
                     float[] wa = want.toArray(JAVA_FLOAT);
                     assertClose(what, wa, got[path], lrnTol(wa, p));
                 }
-                for (int j = 0; both && j < got[0].length; j++) {
+                // bit for bit where the power is x^-0.75 from correctly rounded square roots; a POW beta may round
+                // differently in interpreted and compiled code (the JIT's pow is not correctly rounded), so those
+                // shapes are held to the reference bound above only
+                boolean exact = p.beta() == 0.75f;
+                for (int j = 0; both && exact && j < got[0].length; j++) {
                     if (Float.floatToRawIntBits(got[0][j]) != Float.floatToRawIntBits(got[1][j])) {
                         throw new AssertionError(s + ": in registers " + got[0][j] + " vs scratch path " + got[1][j] + " at [" + j + "]");
                     }
