@@ -66,9 +66,14 @@ public final class JavaDevice implements Device {
             }
         }
 
-        /** {@code conv3x3} for the 3x3 convolutions, the direct loop for the 5x5 ones. */
+        /** {@code conv3x3} for the 3x3 convolutions and what it implies for the 5x5 ones ({@link #implied5x5}). */
         public Options(ConvAlgorithm conv3x3) {
-            this(conv3x3, ConvAlgorithm.DIRECT);
+            this(conv3x3, implied5x5(conv3x3));
+        }
+
+        /** The 5x5 choice that goes with a 3x3 one: AUTO with AUTO; a forced 3x3 algorithm leaves 5x5 direct. */
+        static ConvAlgorithm implied5x5(ConvAlgorithm conv3x3) {
+            return conv3x3 == ConvAlgorithm.AUTO ? ConvAlgorithm.AUTO : ConvAlgorithm.DIRECT;
         }
 
         /** {@link #DEFAULT}, with {@code -Dalexnet.java.conv3x3=direct|winograd|winograd4|auto} and {@code -Dalexnet.java.conv5x5=direct|winograd|auto} if set. */
@@ -136,9 +141,8 @@ public final class JavaDevice implements Device {
 
         /** The name's suffix: the 3x3 algorithm unless AUTO, then the 5x5 one where it is not what the 3x3 choice implies. */
         String suffix() {
-            ConvAlgorithm implied = conv3x3 == ConvAlgorithm.AUTO ? ConvAlgorithm.AUTO : ConvAlgorithm.DIRECT;
             return (conv3x3 == ConvAlgorithm.AUTO ? "" : "/" + conv3x3.name().toLowerCase(java.util.Locale.ROOT))
-                    + (conv5x5 == implied ? "" : "/" + conv5x5.name().toLowerCase(java.util.Locale.ROOT) + "5");
+                    + (conv5x5 == implied5x5(conv3x3) ? "" : "/" + conv5x5.name().toLowerCase(java.util.Locale.ROOT) + "5");
         }
     }
 

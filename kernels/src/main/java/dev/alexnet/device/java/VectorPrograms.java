@@ -65,7 +65,7 @@ final class VectorPrograms {
         Step(int layer) { this.layer = layer; }
     }
 
-    /** A direct convolution, kept recognisable so that a reorder after it can run image by image with it. */
+    /** A direct convolution, kept recognisable so that, ending a program, it can run image by image with its reorder. */
     static final class ConvStep extends Step {
         final ConvVec k;
 
@@ -81,8 +81,9 @@ final class VectorPrograms {
      * A convolution and the reorder of its output to NCHW, one image at a time on each member: the image's
      * channels-last output goes to the member's buffer of one image, which stays in cache between the
      * convolution writing it and the reorder reading it (the batch's output, 37 MB for conv1 at batch 32,
-     * would go to memory and back). The convolution is packed again for one image, and members take whole
-     * images, so it needs a batch of at least the team's size.
+     * would go to memory and back, and is never allocated). The convolution runs for one image at a time
+     * on the batch convolution's packed weights, and members take whole images, so it needs a batch of at
+     * least the team's size.
      */
     static final class ConvThenRows extends Step {
         private final ConvVec one;            // the convolution for one image
@@ -91,16 +92,17 @@ final class VectorPrograms {
         private final Nhwc midL;
         private final int batch;
 
-        ConvThenRows(ConvStep conv, Nhwc midL, ConvVec one, MemorySegment[] mids) {
-            super(conv.layer);
-            this.one = one;
+        /** {@code conv} on {@code in} (a buffer of the program's {@code arena}), its output laid out as {@code midL}. */
+        ConvThenRows(int layer, ConvVec conv, MemorySegment in, Nhwc midL, Arena arena, int members) {
+            super(layer);
+            this.one = conv.forOneImage(arena);
             this.midL = midL;
-            this.mids = mids;
-            this.batch = conv.k.shape().n();
-            long imageBytes = conv.in.byteSize() / batch;
+            this.batch = conv.shape().n();
+            this.mids = new MemorySegment[members];
+            for (int m = 0; m < members; m++) mids[m] = arena.allocate(midL.imageFloats() * Float.BYTES, 64);
+            long imageBytes = in.byteSize() / batch;
             this.images = new MemorySegment[batch];
-            for (int n = 0; n < batch; n++) images[n] = conv.in.asSlice(n * imageBytes, imageBytes);
-            this.in = conv.in;
+            for (int n = 0; n < batch; n++) images[n] = in.asSlice(n * imageBytes, imageBytes);
         }
 
         @Override public void run(int m, int ms) {
@@ -247,14 +249,20 @@ final class VectorPrograms {
 
             private void addLayerStep(int li, Nhwc outL, int[] perm) {
                 boolean last = li == layers.size() - 1;
-                MemorySegment dst = last && outL == null ? null
-                        : outL != null ? nhwcBuffer(outL, 0f) : buffer(layers.get(li).spec().outputSize());
                 // The convolution tiles read through absolute addresses: only buffers this program owns, never
                 // the caller's input (prepareInput always puts a checked reorder first).
                 if (layers.get(li).spec() instanceof LayerSpec.Conv && curSeg == null) {
                     throw new IllegalStateException("a convolution step would read the caller's input directly");
                 }
                 Step s = layerStep(li, layers.get(li), cur, outL, perm);
+                if (last && outL != null && s instanceof ConvStep conv && batch >= team.size()) {
+                    // a direct convolution ends the program: it and the reorder to NCHW run image by image
+                    append(new ConvThenRows(li, conv.k, curSeg, outL, arena, team.size()), null);
+                    cur = null;
+                    return;
+                }
+                MemorySegment dst = last && outL == null ? null
+                        : outL != null ? nhwcBuffer(outL, 0f) : buffer(layers.get(li).spec().outputSize());
                 append(s, dst);
                 cur = outL;
             }
@@ -274,16 +282,6 @@ final class VectorPrograms {
             /** Appends a channels-last to NCHW reorder of the current edge (into the program's output when {@code toOutput}). */
             private void toRows(int li, boolean toOutput) {
                 Nhwc from = cur;
-                if (steps.getLast() instanceof ConvStep conv && batch >= team.size()) {
-                    steps.removeLast();
-                    curSeg = conv.in;
-                    ConvVec one = conv.k.forOneImage(arena);
-                    MemorySegment[] mids = new MemorySegment[team.size()];
-                    for (int m = 0; m < mids.length; m++) mids[m] = arena.allocate(from.imageFloats() * Float.BYTES, 64);
-                    append(new ConvThenRows(conv, from, one, mids), toOutput ? null : buffer(from.interior()));
-                    cur = null;
-                    return;
-                }
                 Step s = new Step(li) {
                     @Override public void run(int m, int ms) {
                         int u = Reorders.units(batch, from);

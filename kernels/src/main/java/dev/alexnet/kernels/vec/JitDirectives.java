@@ -64,8 +64,8 @@ final class JitDirectives {
         return sb.append("], c1: { Exclude: true } }]\n").toString();
     }
 
-    /** Adds the directive; returns whether the JVM accepted it. */
-    static boolean install() {
+    /** Adds the directive, or logs one warning if the JVM does not take it. */
+    static void install() {
         Path file = null;
         try {
             file = Files.createTempFile("alexnet-jit", ".json");
@@ -76,11 +76,9 @@ final class JitDirectives {
             if (said.toLowerCase(java.util.Locale.ROOT).contains("fail") || said.toLowerCase(java.util.Locale.ROOT).contains("error")) {
                 throw new IllegalStateException(said.strip());
             }
-            return true;
         } catch (Exception | LinkageError e) {
             System.getLogger(JitDirectives.class.getName()).log(System.Logger.Level.WARNING,
                     "could not keep C1 off the tile kernels (" + e + "); run with -XX:-TieredCompilation for steady speed");
-            return false;
         } finally {
             if (file != null) {
                 try {

@@ -339,7 +339,8 @@ class Winograd5VecTest {
         assertFalse(w5.winograd5(ConvShape.of(1, 16, 9, 9, 16, 5, 2, 2, 1)));         // stride 2
         assertFalse(w5.winograd5(ConvShape.of(1, 16, 9, 9, 16, 5, 1, 1, 1)));         // pad 1
         assertFalse(w5.winograd5(ConvShape.of(1, 256, 13, 13, 384, 3, 1, 1, 1)));     // 3x3
-        assertFalse(new JavaDevice.Options(JavaDevice.ConvAlgorithm.WINOGRAD).winograd5(paper), "the one-argument form keeps 5x5 direct");
+        assertFalse(new JavaDevice.Options(JavaDevice.ConvAlgorithm.WINOGRAD).winograd5(paper), "a forced 3x3 algorithm keeps 5x5 direct");
+        assertEquals(JavaDevice.Options.DEFAULT, new JavaDevice.Options(JavaDevice.ConvAlgorithm.AUTO), "AUTO alone is the default");
         assertFalse(new JavaDevice.Options(JavaDevice.ConvAlgorithm.AUTO, JavaDevice.ConvAlgorithm.DIRECT).winograd5(paper));
         assertTrue(auto.winograd5(paper));
         assertTrue(auto.winograd5(torchvision));
