@@ -32,7 +32,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * panel, so that a member packs a chunk once for all its channel tiles; (n, g, channel tile, chunk)
  * without, so that a member walks the pixels of one weight tile while it is hot in cache. Units are split
  * into contiguous ranges; threads share the packed weights, and batch 1 still has units to split (conv3-5
- * at 13x13 have 3-4 chunks x 2-4 channel tiles per group). Different threads write disjoint (pixel,
+ * at 13x13 have 3 chunks x 2-6 channel tiles per group). Different threads write disjoint (pixel,
  * channel-tile) blocks. Within a unit the reduction is blocked (equal blocks of at most {@value #KC} steps)
  * and partial sums pass through the output (only the last block applies the ReLU). A chunk whose pixel count
  * is not a multiple of the tile height ends in a tile over copies of its last pixel (see {@link Rows}).
@@ -45,7 +45,7 @@ public final class ConvVec {
 
     /**
      * Tuning choices, for tests and A/B runs: {@code mr4} pixels per 4-vector tile (4, 5 or 6; 0 = automatic:
-     * 6, whose loop keeps all 24 accumulators in registers on both paths), {@code kc} reduction steps per block (at most {@link #KC} with a panel),
+     * 5 from a panel, 6 from the table), {@code kc} reduction steps per block (at most {@link #KC} with a panel),
      * {@code packMinRun}: the tiles read a packed panel when the window's contiguous runs are at least this
      * many floats (else the input through the offset table; see ConvTiles). The tests use small {@code kc} to
      * exercise many blocks.
@@ -72,11 +72,12 @@ public final class ConvVec {
     /**
      * Most reduction steps per block. Large on purpose: per-block costs (partial sums reloaded and stored,
      * loop set-up, the panel packed per block) outweigh keeping a block's weights in L1, and the tile's
-     * weights stream well from L2 (256-384 B per 24 FMAs). With 2048 every AlexNet layer but conv3 (2 blocks)
-     * is one block, and one block fits a panel row ({@link ConvTiles#PS}); bench/RESULTS.md, "Why the kernels
+     * weights stream well from L2 (256-384 B per 24 FMAs). With 2304 every AlexNet layer is one block (conv3
+     * as one block ran 4-12% faster than as two, which are packed again for each channel tile), and one
+     * block fits a panel row ({@link ConvTiles#PS}); bench/RESULTS.md, "Why the kernels
      * look the way they do", has the A/B figures.
      */
-    static final int KC = 2048;
+    static final int KC = 2304;
 
     private final ConvShape s;
     private final Nhwc inL, outL;
@@ -144,10 +145,10 @@ public final class ConvVec {
         runLen = s.groups() == 1 ? s.s() * s.c() : s.cg();
         runs = windowRuns(s, inL);
         pack = runLen >= tuning.packMinRun();
-        mr4 = tuning.mr4() != 0 ? tuning.mr4() : 6;
+        mr4 = tuning.mr4() != 0 ? tuning.mr4() : pack ? 5 : 6;
         kgPad = nVec * L;
         xoff = stepOffsets(runs, runLen, s);
-        tiles = channelTiles(nVec, mr4, xoff.length);
+        tiles = channelTiles(nVec, mr4, xoff.length, pack);
         ChannelTile last = tiles[tiles.length - 1];
         groupW = last.wOff() + (long) xoff.length * last.nb() * L * Float.BYTES;
         w = packWeights(weight, arena);
@@ -233,13 +234,18 @@ public final class ConvVec {
     }
 
     /**
-     * A group's channel tiles: 6-vector tiles of 4 pixels where they cover the group exactly (conv1's 96
-     * channels, conv3's 384, conv4's 192: 4 broadcasts per 24 FMAs); otherwise 4-vector tiles of
-     * {@code mr4} pixels, then one tile of the remaining 3 vectors (6 pixels: with 8 the tile spills
-     * registers), 2 or 1 vectors (8 pixels).
+     * A group's channel tiles: from the table, 6-vector tiles of 4 pixels where they cover the group exactly
+     * (conv1's 96 channels: 4 broadcasts per 24 FMAs); from a panel, and otherwise, 4-vector tiles of
+     * {@code mr4} pixels (from a panel they load fewer weight bytes per FMA than 4 x 6, and ran conv3 and
+     * conv4 1.1-1.5x faster: bench/RESULTS.md), then one tile of the remaining 3 vectors (6 pixels: with 8
+     * the tile spills registers), 2 or 1 vectors (8 pixels).
      */
-    private static ChannelTile[] channelTiles(int nVec, int mr4, int steps) {
-        int main = nVec % 6 == 0 ? 6 : 4;
+    private static ChannelTile[] channelTiles(int nVec, int mr4, int steps, boolean panel) {
+        // 5 x 4 from a panel: its loop needs at most 20 accumulators + 4 weights + 5 broadcasts = 29 vector
+        // registers however C2 schedules the loads; 6 x 4 (34 if all six broadcasts are loaded first) came
+        // out of C2 with 3 accumulators on the stack in 2 of 6 fresh JVMs and ran 1.4x slower for the
+        // whole run, 5 x 4 clean in 6 of 6 and within 1-3% of a clean 6 x 4 (bench/RESULTS.md)
+        int main = nVec % 6 == 0 && !panel ? 6 : 4;
         List<ChannelTile> tl = new ArrayList<>();
         long wOff = 0;
         for (int v = 0; v < nVec; ) {
@@ -294,7 +300,7 @@ public final class ConvVec {
         return packed;
     }
 
-    /** Equal blocks of at most kc steps (conv3's 2304 steps: 2 x 1152, not 2048 + 256): block b is [blockJ[b], blockJ[b+1]). */
+    /** Equal blocks of at most kc steps (2304 + 256 steps with kc = 2304 make 2 x 1280, not 2304 + 256): block b is [blockJ[b], blockJ[b+1]). */
     private static int[] reductionBlocks(int steps, int kc) {
         int nBlocks = (steps + kc - 1) / kc;
         int[] blockJ = new int[nBlocks + 1];
