@@ -78,39 +78,79 @@ final class VectorPrograms {
     }
 
     /**
-     * A convolution and the reorder of its output to NCHW, one image at a time on each member: the image's
-     * channels-last output goes to the member's buffer of one image, which stays in cache between the
-     * convolution writing it and the reorder reading it (the batch's output, 37 MB for conv1 at batch 32,
-     * would go to memory and back, and is never allocated). The convolution runs for one image at a time
-     * on the batch convolution's packed weights, and members take whole images, so it needs a batch of at
-     * least the team's size.
+     * A direct convolution run one image at a time on each member, with the reorders on either side done
+     * for the same image while it is in cache: from the NCHW input into the member's channels-last image
+     * (when the convolution reads the program's NCHW edge) and from the member's channels-last output image
+     * to NCHW (when it ends the program). The batch-sized channels-last buffers between (37 MB for conv1's
+     * output at batch 32) would go to memory and back, and are never allocated. The convolution runs for one
+     * image at a time on the batch convolution's packed weights, and members take whole images, so it needs
+     * a batch of at least the team's size.
      */
-    static final class ConvThenRows extends Step {
-        private final ConvVec one;            // the convolution for one image
-        private final MemorySegment[] images; // its input, image by image (slices of the batch's input buffer)
-        private final MemorySegment[] mids;   // per member: one image of channels-last output
-        private final Nhwc midL;
+    static final class ConvByImage extends Step {
+        private final ConvVec one;              // the convolution for one image
+        private final Nhwc inL, outL;           // its layouts
+        private final MemorySegment[] inImages; // per member: one channels-last input image (from NCHW), else null
+        private final MemorySegment[] outImages;// per member: one channels-last output image (to NCHW), else null
+        private final MemorySegment[] ins, outs;// else the batch buffers' images (this program's own buffers)
         private final int batch;
 
-        /** {@code conv} on {@code in} (a buffer of the program's {@code arena}), its output laid out as {@code midL}. */
-        ConvThenRows(int layer, ConvVec conv, MemorySegment in, Nhwc midL, Arena arena, int members) {
+        /**
+         * {@code conv}, laid out {@code inL} to {@code outL}, reading {@code in} (a channels-last buffer of the
+         * program's {@code arena}) or, when null, the step's NCHW input; writing {@code out} (the same) or,
+         * when null, the step's NCHW output.
+         */
+        ConvByImage(int layer, ConvVec conv, Nhwc inL, MemorySegment in, Nhwc outL, MemorySegment out, Arena arena, int members) {
             super(layer);
             this.one = conv.forOneImage(arena);
-            this.midL = midL;
+            this.inL = inL;
+            this.outL = outL;
             this.batch = conv.shape().n();
-            this.mids = new MemorySegment[members];
-            for (int m = 0; m < members; m++) mids[m] = arena.allocate(midL.imageFloats() * Float.BYTES, 64);
-            long imageBytes = in.byteSize() / batch;
-            this.images = new MemorySegment[batch];
-            for (int n = 0; n < batch; n++) images[n] = in.asSlice(n * imageBytes, imageBytes);
+            this.inImages = in == null ? perMember(arena, members, inL) : null;
+            this.outImages = out == null ? perMember(arena, members, outL) : null;
+            this.ins = in == null ? null : images(in, batch);
+            this.outs = out == null ? null : images(out, batch);
+        }
+
+        boolean readsRows() { return inImages != null; }
+
+        private static MemorySegment[] perMember(Arena arena, int members, Nhwc l) {
+            MemorySegment[] a = new MemorySegment[members];
+            for (int m = 0; m < members; m++) a[m] = arena.allocate(l.imageFloats() * Float.BYTES, 64); // zero border
+            return a;
+        }
+
+        private static MemorySegment[] images(MemorySegment batchBuffer, int batch) {
+            long imageBytes = batchBuffer.byteSize() / batch;
+            MemorySegment[] a = new MemorySegment[batch];
+            for (int n = 0; n < batch; n++) a[n] = batchBuffer.asSlice(n * imageBytes, imageBytes);
+            return a;
         }
 
         @Override public void run(int m, int ms) {
             int n0 = ThreadTeam.from(batch, m, ms), n1 = ThreadTeam.from(batch, m + 1, ms);
             for (int img = n0; img < n1; img++) {
-                one.forwardImages(mids[m], images[img], m, 0, 1);
-                Reorders.nhwcImageToNchw(out, img, mids[m], midL);
+                MemorySegment x = inImages != null ? inImages[m] : ins[img], y = outImages != null ? outImages[m] : outs[img];
+                if (inImages != null) Reorders.nchwImageToNhwc(x, inL, in, img);
+                one.forwardImages(y, x, m, 0, 1);
+                if (outImages != null) Reorders.nhwcImageToNchw(out, img, y, outL);
             }
+        }
+    }
+
+    /** The reorder of an NCHW edge to channels-last {@code want}: kept recognisable so that a direct convolution reading it can take it in. */
+    static final class ToNhwc extends Step {
+        final Nhwc want;
+        private final int batch;
+
+        ToNhwc(int layer, Nhwc want, int batch) {
+            super(layer);
+            this.want = want;
+            this.batch = batch;
+        }
+
+        @Override public void run(int m, int ms) {
+            int u = Reorders.units(batch, want);
+            Reorders.nchwToNhwc(out, want, in, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
         }
     }
 
@@ -125,6 +165,7 @@ final class VectorPrograms {
         private final long[] nanos;
         private final long inputFloats, outputFloats; // cached: the specs build shape records on every call
         private MemorySegment staging; // the last step's output when the caller's output is confined to it
+        private MemorySegment inputCopy; // the caller's input, when confined to it and a ConvByImage reads it
 
         VectorProgram(List<Layer> layers, int batch, ThreadTeam team, JavaDevice.Options options) {
             if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
@@ -250,17 +291,29 @@ final class VectorPrograms {
             private void addLayerStep(int li, Nhwc outL, int[] perm) {
                 boolean last = li == layers.size() - 1;
                 // The convolution tiles read through absolute addresses: only buffers this program owns, never
-                // the caller's input (prepareInput always puts a checked reorder first).
-                if (layers.get(li).spec() instanceof LayerSpec.Conv && curSeg == null) {
+                // the caller's input (prepareInput always puts a checked reorder first, which a ConvByImage
+                // takes in: it reorders each image into a buffer of its own).
+                Step before = steps.isEmpty() ? null : steps.get(steps.size() - 1);
+                ToNhwc reorder = before instanceof ToNhwc t && t.layer == li ? t : null; // its buffer not yet allocated
+                if (layers.get(li).spec() instanceof LayerSpec.Conv && curSeg == null && reorder == null) {
                     throw new IllegalStateException("a convolution step would read the caller's input directly");
                 }
                 Step s = layerStep(li, layers.get(li), cur, outL, perm);
-                if (last && outL != null && s instanceof ConvStep conv && batch >= team.size()) {
-                    // a direct convolution ends the program: it and the reorder to NCHW run image by image
-                    append(new ConvThenRows(li, conv.k, curSeg, outL, arena, team.size()), null);
-                    cur = null;
+                boolean toRows = last && outL != null;
+                if (s instanceof ConvStep conv && (reorder != null || toRows) && batch >= team.size()) {
+                    // a direct convolution next to a reorder: both run image by image (ConvByImage)
+                    MemorySegment in = curSeg;
+                    if (reorder != null) {
+                        steps.remove(steps.size() - 1);
+                        curSeg = reorder.in;
+                        in = null;
+                    }
+                    MemorySegment dst = toRows ? null : nhwcBuffer(outL, 0f);
+                    append(new ConvByImage(li, conv.k, cur, in, outL, dst, arena, team.size()), dst);
+                    cur = toRows ? null : outL;
                     return;
                 }
+                if (reorder != null) curSeg = reorder.out = nhwcBuffer(reorder.want, 0f); // the reorder writes the batch
                 MemorySegment dst = last && outL == null ? null
                         : outL != null ? nhwcBuffer(outL, 0f) : buffer(layers.get(li).spec().outputSize());
                 append(s, dst);
@@ -269,13 +322,7 @@ final class VectorPrograms {
 
             /** Appends an NCHW to channels-last reorder of the current edge. */
             private void toNhwc(int li, Nhwc want) {
-                Step s = new Step(li) {
-                    @Override public void run(int m, int ms) {
-                        int u = Reorders.units(batch, want);
-                        Reorders.nchwToNhwc(out, want, in, batch, ThreadTeam.from(u, m, ms), ThreadTeam.from(u, m + 1, ms));
-                    }
-                };
-                append(s, nhwcBuffer(want, 0f));
+                append(new ToNhwc(li, want, batch), null); // its buffer: addLayerStep, unless the layer takes the reorder in
                 cur = want;
             }
 
@@ -410,7 +457,14 @@ final class VectorPrograms {
                 if (i == steps.length - 1) s.out = target;
                 long t0 = timed ? System.nanoTime() : 0;
                 if (s.in == input && !team.shares(input)) {
-                    s.run(0, 1); // a confined caller segment: only this thread may touch it
+                    if (s instanceof ConvByImage) { // the whole convolution: worth a copy that every member can read
+                        MemorySegment copy = inputCopy();
+                        MemorySegment.copy(input, 0, copy, 0, inputFloats * Float.BYTES);
+                        s.in = copy;
+                        team.run(s);
+                    } else {
+                        s.run(0, 1); // a confined caller segment: only this thread may touch it
+                    }
                 } else {
                     team.run(s);
                 }
@@ -423,6 +477,11 @@ final class VectorPrograms {
                     }
                 }
             }
+        }
+
+        private MemorySegment inputCopy() {
+            if (inputCopy == null) inputCopy = arena.allocate(inputFloats * Float.BYTES, 64);
+            return inputCopy;
         }
 
         private MemorySegment staging() {

@@ -62,8 +62,20 @@ public final class Reorders {
     public static void nchwToNhwc(MemorySegment out, Nhwc outL, MemorySegment in, int n, int u0, int u1) {
         Checks.floats(in, n * outL.interior(), "reorder input");
         Checks.floats(out, n * outL.imageFloats(), "reorder output");
-        if (TILED) nchwToNhwcTiled(out, outL, in, u0, u1);
-        else nchwToNhwcScalar(out, outL, in, u0, u1);
+        if (TILED) nchwToNhwcTiled(out, outL, in, u0, u1, 0);
+        else nchwToNhwcScalar(out, outL, in, u0, u1, 0);
+    }
+
+    /**
+     * Image {@code img} of NCHW {@code in} to the interior of the one channels-last image in {@code out}
+     * (its border untouched): for a consumer that runs a batch image by image from a buffer of one image.
+     */
+    public static void nchwImageToNhwc(MemorySegment out, Nhwc outL, MemorySegment in, int img) {
+        Checks.floats(in, (img + 1L) * outL.interior(), "reorder input");
+        Checks.floats(out, outL.imageFloats(), "reorder output");
+        int h = outL.h();
+        if (TILED) nchwToNhwcTiled(out, outL, in, img * h, (img + 1) * h, img);
+        else nchwToNhwcScalar(out, outL, in, img * h, (img + 1) * h, img);
     }
 
     /** The interior of {@code inL} to NCHW [n][C][H][W], rows [u0, u1) of the batch. */
@@ -86,7 +98,8 @@ public final class Reorders {
         else nhwcToNchwScalar(out, in, inL, img * h, (img + 1) * h, img);
     }
 
-    private static void nchwToNhwcTiled(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1) {
+    /** Rows [u0, u1) of the batch; image i of the input goes to image i - {@code outShift} of {@code out}. */
+    private static void nchwToNhwcTiled(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1, int outShift) {
         int C = outL.c(), H = outL.h(), W = outL.w();
         long plane = (long) H * W * Float.BYTES, pix = (long) C * Float.BYTES;
         for (int u = u0; u < u1; ) { // per image: channel blocks outside, rows inside (see the class comment)
@@ -95,7 +108,7 @@ public final class Reorders {
                 int cb = Math.min(L, C - c0);
                 for (int y = y0; y < y1; y++) {
                     long ic = (img * outL.interior() + (long) y * W) * Float.BYTES + c0 * plane;
-                    long oc = (img * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES + c0 * 4L;
+                    long oc = ((img - outShift) * outL.imageFloats() + outL.offset(y, 0)) * Float.BYTES + c0 * 4L;
                     int x0 = 0;
                     if (C == 3) for (; x0 + L <= W; x0 += L) interleave3(in, ic + x0 * 4L, plane, out, oc + x0 * pix);
                     for (; x0 < W; x0 += L) {
@@ -221,13 +234,13 @@ public final class Reorders {
         }
     }
 
-    private static void nchwToNhwcScalar(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1) {
+    private static void nchwToNhwcScalar(MemorySegment out, Nhwc outL, MemorySegment in, int u0, int u1, int outShift) {
         int C = outL.c(), H = outL.h(), W = outL.w();
         long hw = (long) H * W;
         for (int u = u0; u < u1; u++) {
             int img = u / H, y = u % H;
             long ib = img * outL.interior() + (long) y * W;
-            long ob = img * outL.imageFloats() + outL.offset(y, 0);
+            long ob = (img - outShift) * outL.imageFloats() + outL.offset(y, 0);
             for (int c0 = 0; c0 < C; c0 += CB) {
                 int c1 = Math.min(C, c0 + CB);
                 for (int x = 0; x < W; x++) {

@@ -63,7 +63,7 @@ class ReorderVecTest {
         check(rnd, 3, 256, 6, 6, 0, true);    // pool5
     }
 
-    /** One channels-last image at a time into its place in an NCHW batch: the same bits as the batch reorder. */
+    /** One image at a time between an NCHW batch and a channels-last buffer of one image, both ways: the same bits as the batch reorders. */
     @Test
     void imageByImageMatchesTheBatch() {
         Random rnd = new Random(8);
@@ -81,6 +81,16 @@ class ReorderVecTest {
                     Reorders.nhwcImageToNchw(got, img, one, l);
                 }
                 assertEquals(-1L, want.mismatch(got), "image by image, " + l + " x " + n);
+
+                // and back: each NCHW image into one channels-last image (border left alone), against the batch reorder
+                MemorySegment batchNhwc = arena.allocate(n * l.imageFloats() * 4, 64);
+                Reorders.nchwToNhwc(batchNhwc, l, want, n, 0, Reorders.units(n, l));
+                for (int img = n - 1; img >= 0; img--) {
+                    one.fill((byte) 0);
+                    Reorders.nchwImageToNhwc(one, l, want, img);
+                    assertEquals(-1L, batchNhwc.asSlice(img * l.imageFloats() * 4, l.imageFloats() * 4).mismatch(one),
+                            "NCHW image " + img + " to one channels-last image, " + l);
+                }
             }
         }
     }

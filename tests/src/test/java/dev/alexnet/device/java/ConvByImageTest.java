@@ -21,12 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A direct convolution whose output is reordered to NCHW runs as one step, image by image on each member
- * ({@code ConvThenRows}), when the batch has at least one image per member, and as two whole-batch steps
- * otherwise. Both schedules do the same arithmetic per output, so their results must be bitwise equal, and
- * both must agree with the double-precision reference within the fp32 bound.
+ * A direct convolution next to a reorder (its NCHW input reordered to channels-last, its output reordered
+ * to NCHW) runs as one step with them, image by image on each member ({@code ConvByImage}), when the batch
+ * has at least one image per member, and as whole-batch steps otherwise. Both schedules do the same
+ * arithmetic per output, so their results must be bitwise equal, and both must agree with the
+ * double-precision reference within the fp32 bound; the caller's input may be confined to its thread.
  */
-class ConvThenRowsTest {
+class ConvByImageTest {
     private static Layer conv(Arena arena, Random rnd, LayerSpec.Conv spec) {
         Tensor w = Tensor.allocate(arena, spec.weightShape());
         Tensor b = Tensor.allocate(arena, spec.outC());
@@ -35,9 +36,9 @@ class ConvThenRowsTest {
         return new Layer(spec, w, b);
     }
 
-    private static float[] run(Layer layer, int batch, int threads, MemorySegment in, List<String> kinds) {
+    private static float[] run(List<Layer> layers, int batch, int threads, MemorySegment in, List<String> kinds) {
         try (Arena arena = Arena.ofShared(); ThreadTeam team = new ThreadTeam(threads);
-             Program p = TestPrograms.vector(List.of(layer), batch, team, new JavaDevice.Options(JavaDevice.ConvAlgorithm.DIRECT))) {
+             Program p = TestPrograms.vector(layers, batch, team, new JavaDevice.Options(JavaDevice.ConvAlgorithm.DIRECT))) {
             kinds.addAll(((VectorPrograms.VectorProgram) p).stepKinds());
             MemorySegment out = arena.allocate(p.outputFloats() * Float.BYTES, 64);
             p.run(in, out);
@@ -59,11 +60,25 @@ class ConvThenRowsTest {
                 MemorySegment in = arena.allocate(batch * spec.inputSize() * Float.BYTES, 64);
                 for (long i = 0; i < batch * spec.inputSize(); i++) in.setAtIndex(JAVA_FLOAT, i, (float) rnd.nextGaussian());
                 List<String> fusedKinds = new java.util.ArrayList<>(), separateKinds = new java.util.ArrayList<>();
-                float[] fused = run(layer, batch, 2, in, fusedKinds);     // 3 images on 2 members: one step
-                float[] separate = run(layer, batch, 4, in, separateKinds); // fewer images than members: two steps
-                assertEquals(List.of("Step", "ConvThenRows"), fusedKinds, spec.name());
-                assertEquals(List.of("Step", "ConvStep", "Step"), separateKinds, spec.name());
+                float[] fused = run(List.of(layer), batch, 2, in, fusedKinds);     // 3 images on 2 members: one step
+                float[] separate = run(List.of(layer), batch, 4, in, separateKinds); // fewer images than members: three steps
+                assertEquals(List.of("ConvByImage"), fusedKinds, spec.name());
+                assertEquals(List.of("ToNhwc", "ConvStep", "Step"), separateKinds, spec.name());
                 assertArrayEquals(separate, fused, spec.name() + ": the image-by-image schedule changed results");
+                try (Arena confined = Arena.ofConfined()) { // only the caller may read it: a copy every member can read
+                    MemorySegment own = confined.allocate(in.byteSize(), 64);
+                    own.copyFrom(in);
+                    assertArrayEquals(fused, run(List.of(layer), batch, 2, own, new java.util.ArrayList<>()), spec.name() + ": confined input");
+                }
+
+                // followed by pooling: only the input reorder is taken in, the output stays a channels-last batch
+                Layer pool = new Layer(new LayerSpec.MaxPool("pool", spec.outC(), spec.outH(), spec.outW(), 2, 1, 0), null, null);
+                List<String> withPool = new java.util.ArrayList<>(), withPoolSeparate = new java.util.ArrayList<>();
+                float[] pooled = run(List.of(layer, pool), batch, 2, in, withPool);
+                float[] pooledSeparate = run(List.of(layer, pool), batch, 4, in, withPoolSeparate);
+                assertEquals("ConvByImage", withPool.get(0), spec.name());
+                assertEquals(List.of("ToNhwc", "ConvStep"), withPoolSeparate.subList(0, 2), spec.name());
+                assertArrayEquals(pooledSeparate, pooled, spec.name() + ": conv + pool, image by image");
 
                 ConvShape sh = spec.shape(batch);
                 MemorySegment ref = arena.allocate(sh.outputSize() * Float.BYTES, 64);
