@@ -120,16 +120,18 @@ def kernel(mr,nb,panel):
         o.append('        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;')
         o.append(f'        long wa = address(w, wo + j0 * ({nb} * VB), (j1 - j0) * ({nb} * VB)) - j0 * ({nb} * VB);')
         for i in range(mr): o.append(f'        long a{i} = (address(in, a + pix[m + {i}] * 4L + lo0, span) - lo0) & LOW62;')
-    o.append('        MemorySegment src = io.src;')
-    o.append('        long sb = io.srcBase;')
+    o.append('        // the accumulators\' start and the results go through ALL too, each row\'s range checked here: through')
+    o.append('        // the caller\'s segments these accesses compiled differently per JVM (bench/RESULTS.md)')
+    o.append(f'        long row = {nb - 1} * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes')
+    o.append('        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;')
     o.append('        int[] spix = io.srcPix;')
-    for i in range(mr): o.append(f'        long s{i} = sb + spix[m + {i}] * 4L;')
+    for i in range(mr): o.append(f'        long s{i} = sa + Objects.checkFromIndexSize(sb + spix[m + {i}] * 4L, row, sSize);')
     o.append('        VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);')
     for i in range(mr):
         parts=[]
         for j in range(nb):
             msk=', lm' if j==nb-1 else ''
-            parts.append(f'c{i}_{j} = FloatVector.fromMemorySegment(S, src, s{i} + {j} * VB, NO{msk})')
+            parts.append(f'c{i}_{j} = FloatVector.fromMemorySegment(S, ALL, s{i} + {j} * VB, NO{msk})')
         o.append('        FloatVector '+', '.join(parts)+';')
     if panel:
         o.append(f'        long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights')
@@ -154,15 +156,14 @@ def kernel(mr,nb,panel):
             o.append('            '+' '.join(f'c{i}_{k} = w{k}.fma(v{i}, c{i}_{k});' for k in range(nb)))
     o.append('        }')
     o.append('        // where the results go is read after the loop: fewer values live across it, fewer registers spilled')
-    o.append('        MemorySegment out = io.out;')
-    o.append('        long o = io.outBase;')
+    o.append('        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;')
     o.append('        int[] opix = io.outPix;')
     o.append('        float lo = io.lo;')
-    for i in range(mr): o.append(f'        long o{i} = o + opix[m + {i}] * 4L;')
+    for i in range(mr): o.append(f'        long o{i} = oa + Objects.checkFromIndexSize(o + opix[m + {i}] * 4L, row, oSize);')
     for i in range(mr):
         for k in range(nb):
             msk=', lm' if k==nb-1 else ''
-            o.append(f'        c{i}_{k}.max(lo).intoMemorySegment(out, o{i} + {k} * VB, NO{msk});')
+            o.append(f'        c{i}_{k}.max(lo).intoMemorySegment(ALL, o{i} + {k} * VB, NO{msk});')
     o.append('    }')
     return '\n'.join(o)
 

@@ -111,22 +111,24 @@ final class ConvTiles {
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, ALL, s4 + 3 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, ALL, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, ALL, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, ALL, s5 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (4 * VB);
@@ -148,60 +150,61 @@ final class ConvTiles {
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO);
-        c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO);
-        c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
-        c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
-        c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO);
-        c5_3.max(lo).intoMemorySegment(out, o5 + 3 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO);
+        c4_2.max(lo).intoMemorySegment(ALL, o4 + 2 * VB, NO);
+        c4_3.max(lo).intoMemorySegment(ALL, o4 + 3 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO);
+        c5_1.max(lo).intoMemorySegment(ALL, o5 + 1 * VB, NO);
+        c5_2.max(lo).intoMemorySegment(ALL, o5 + 2 * VB, NO);
+        c5_3.max(lo).intoMemorySegment(ALL, o5 + 3 * VB, NO, lm);
     }
     /** 6 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 24 accumulators. */
     static void p6x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 5 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, src, s5 + 3 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, ALL, s4 + 3 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, ALL, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, ALL, s5 + 2 * VB, NO), c5_3 = FloatVector.fromMemorySegment(S, ALL, s5 + 3 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 4 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
@@ -222,40 +225,39 @@ final class ConvTiles {
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2); c5_3 = w3.fma(v5, c5_3);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO);
-        c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO);
-        c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
-        c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
-        c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO);
-        c5_3.max(lo).intoMemorySegment(out, o5 + 3 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO);
+        c4_2.max(lo).intoMemorySegment(ALL, o4 + 2 * VB, NO);
+        c4_3.max(lo).intoMemorySegment(ALL, o4 + 3 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO);
+        c5_1.max(lo).intoMemorySegment(ALL, o5 + 1 * VB, NO);
+        c5_2.max(lo).intoMemorySegment(ALL, o5 + 2 * VB, NO);
+        c5_3.max(lo).intoMemorySegment(ALL, o5 + 3 * VB, NO, lm);
     }
     /** 5 pixels x 4 vectors of output channels: 20 accumulators. */
     static void k5x4(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
@@ -267,20 +269,22 @@ final class ConvTiles {
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, ALL, s4 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (4 * VB);
@@ -300,53 +304,54 @@ final class ConvTiles {
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO);
-        c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO);
-        c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO);
+        c4_2.max(lo).intoMemorySegment(ALL, o4 + 2 * VB, NO);
+        c4_3.max(lo).intoMemorySegment(ALL, o4 + 3 * VB, NO, lm);
     }
     /** 5 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 20 accumulators. */
     static void p5x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 4 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, src, s4 + 3 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO), c4_3 = FloatVector.fromMemorySegment(S, ALL, s4 + 3 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 4 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
@@ -365,35 +370,34 @@ final class ConvTiles {
             c4_0 = w0.fma(v4, c4_0); c4_1 = w1.fma(v4, c4_1); c4_2 = w2.fma(v4, c4_2); c4_3 = w3.fma(v4, c4_3);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO);
-        c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO);
-        c4_3.max(lo).intoMemorySegment(out, o4 + 3 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO);
+        c4_2.max(lo).intoMemorySegment(ALL, o4 + 2 * VB, NO);
+        c4_3.max(lo).intoMemorySegment(ALL, o4 + 3 * VB, NO, lm);
     }
     /** 4 pixels x 4 vectors of output channels: 16 accumulators. */
     static void k4x4(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
@@ -404,18 +408,20 @@ final class ConvTiles {
         long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (4 * VB);
@@ -433,46 +439,47 @@ final class ConvTiles {
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO, lm);
     }
     /** 4 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 16 accumulators. */
     static void p4x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 3 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 4 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
@@ -489,30 +496,29 @@ final class ConvTiles {
             c3_0 = w0.fma(v3, c3_0); c3_1 = w1.fma(v3, c3_1); c3_2 = w2.fma(v3, c3_2); c3_3 = w3.fma(v3, c3_3);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO, lm);
     }
     /** 4 pixels x 6 vectors of output channels: 24 accumulators. */
     static void k4x6(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
@@ -523,18 +529,20 @@ final class ConvTiles {
         long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 5 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, ALL, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, ALL, s0 + 5 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, ALL, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, ALL, s1 + 5 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, ALL, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, ALL, s2 + 5 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, ALL, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, ALL, s3 + 5 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (6 * VB);
@@ -556,54 +564,55 @@ final class ConvTiles {
             c0_5 = w5.fma(v0, c0_5); c1_5 = w5.fma(v1, c1_5); c2_5 = w5.fma(v2, c2_5); c3_5 = w5.fma(v3, c3_5);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO);
-        c0_4.max(lo).intoMemorySegment(out, o0 + 4 * VB, NO);
-        c0_5.max(lo).intoMemorySegment(out, o0 + 5 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO);
-        c1_4.max(lo).intoMemorySegment(out, o1 + 4 * VB, NO);
-        c1_5.max(lo).intoMemorySegment(out, o1 + 5 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO);
-        c2_4.max(lo).intoMemorySegment(out, o2 + 4 * VB, NO);
-        c2_5.max(lo).intoMemorySegment(out, o2 + 5 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO);
-        c3_4.max(lo).intoMemorySegment(out, o3 + 4 * VB, NO);
-        c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO);
+        c0_4.max(lo).intoMemorySegment(ALL, o0 + 4 * VB, NO);
+        c0_5.max(lo).intoMemorySegment(ALL, o0 + 5 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO);
+        c1_4.max(lo).intoMemorySegment(ALL, o1 + 4 * VB, NO);
+        c1_5.max(lo).intoMemorySegment(ALL, o1 + 5 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO);
+        c2_4.max(lo).intoMemorySegment(ALL, o2 + 4 * VB, NO);
+        c2_5.max(lo).intoMemorySegment(ALL, o2 + 5 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO);
+        c3_4.max(lo).intoMemorySegment(ALL, o3 + 4 * VB, NO);
+        c3_5.max(lo).intoMemorySegment(ALL, o3 + 5 * VB, NO, lm);
     }
     /** 4 pixels x 6 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 24 accumulators. */
     static void p4x6(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 3 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (6 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 5 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, src, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, src, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, src, s0 + 5 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, src, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, src, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, src, s1 + 5 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, src, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, src, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, src, s2 + 5 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, src, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, src, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, src, s3 + 5 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO), c0_3 = FloatVector.fromMemorySegment(S, ALL, s0 + 3 * VB, NO), c0_4 = FloatVector.fromMemorySegment(S, ALL, s0 + 4 * VB, NO), c0_5 = FloatVector.fromMemorySegment(S, ALL, s0 + 5 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO), c1_3 = FloatVector.fromMemorySegment(S, ALL, s1 + 3 * VB, NO), c1_4 = FloatVector.fromMemorySegment(S, ALL, s1 + 4 * VB, NO), c1_5 = FloatVector.fromMemorySegment(S, ALL, s1 + 5 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO), c2_3 = FloatVector.fromMemorySegment(S, ALL, s2 + 3 * VB, NO), c2_4 = FloatVector.fromMemorySegment(S, ALL, s2 + 4 * VB, NO), c2_5 = FloatVector.fromMemorySegment(S, ALL, s2 + 5 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO), c3_3 = FloatVector.fromMemorySegment(S, ALL, s3 + 3 * VB, NO), c3_4 = FloatVector.fromMemorySegment(S, ALL, s3 + 4 * VB, NO), c3_5 = FloatVector.fromMemorySegment(S, ALL, s3 + 5 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 6 * VB) {
             FloatVector v0 = FloatVector.broadcast(S, ALL.get(F, xj + 0 * PS));
@@ -624,38 +633,37 @@ final class ConvTiles {
             c0_5 = w5.fma(v0, c0_5); c1_5 = w5.fma(v1, c1_5); c2_5 = w5.fma(v2, c2_5); c3_5 = w5.fma(v3, c3_5);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO);
-        c0_3.max(lo).intoMemorySegment(out, o0 + 3 * VB, NO);
-        c0_4.max(lo).intoMemorySegment(out, o0 + 4 * VB, NO);
-        c0_5.max(lo).intoMemorySegment(out, o0 + 5 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO);
-        c1_3.max(lo).intoMemorySegment(out, o1 + 3 * VB, NO);
-        c1_4.max(lo).intoMemorySegment(out, o1 + 4 * VB, NO);
-        c1_5.max(lo).intoMemorySegment(out, o1 + 5 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO);
-        c2_3.max(lo).intoMemorySegment(out, o2 + 3 * VB, NO);
-        c2_4.max(lo).intoMemorySegment(out, o2 + 4 * VB, NO);
-        c2_5.max(lo).intoMemorySegment(out, o2 + 5 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO);
-        c3_3.max(lo).intoMemorySegment(out, o3 + 3 * VB, NO);
-        c3_4.max(lo).intoMemorySegment(out, o3 + 4 * VB, NO);
-        c3_5.max(lo).intoMemorySegment(out, o3 + 5 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO);
+        c0_3.max(lo).intoMemorySegment(ALL, o0 + 3 * VB, NO);
+        c0_4.max(lo).intoMemorySegment(ALL, o0 + 4 * VB, NO);
+        c0_5.max(lo).intoMemorySegment(ALL, o0 + 5 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO);
+        c1_3.max(lo).intoMemorySegment(ALL, o1 + 3 * VB, NO);
+        c1_4.max(lo).intoMemorySegment(ALL, o1 + 4 * VB, NO);
+        c1_5.max(lo).intoMemorySegment(ALL, o1 + 5 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO);
+        c2_3.max(lo).intoMemorySegment(ALL, o2 + 3 * VB, NO);
+        c2_4.max(lo).intoMemorySegment(ALL, o2 + 4 * VB, NO);
+        c2_5.max(lo).intoMemorySegment(ALL, o2 + 5 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO);
+        c3_3.max(lo).intoMemorySegment(ALL, o3 + 3 * VB, NO);
+        c3_4.max(lo).intoMemorySegment(ALL, o3 + 4 * VB, NO);
+        c3_5.max(lo).intoMemorySegment(ALL, o3 + 5 * VB, NO, lm);
     }
     /** 6 pixels x 3 vectors of output channels: 18 accumulators. */
     static void k6x3(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
@@ -668,22 +676,24 @@ final class ConvTiles {
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 2 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, ALL, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, ALL, s5 + 2 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (3 * VB);
@@ -704,54 +714,55 @@ final class ConvTiles {
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO);
-        c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
-        c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
-        c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO);
+        c4_2.max(lo).intoMemorySegment(ALL, o4 + 2 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO);
+        c5_1.max(lo).intoMemorySegment(ALL, o5 + 1 * VB, NO);
+        c5_2.max(lo).intoMemorySegment(ALL, o5 + 2 * VB, NO, lm);
     }
     /** 6 pixels x 3 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 18 accumulators. */
     static void p6x3(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 5 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (3 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 2 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, src, s0 + 2 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, src, s1 + 2 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, src, s2 + 2 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, src, s3 + 2 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, src, s4 + 2 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, src, s5 + 2 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO), c0_2 = FloatVector.fromMemorySegment(S, ALL, s0 + 2 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO), c1_2 = FloatVector.fromMemorySegment(S, ALL, s1 + 2 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO), c2_2 = FloatVector.fromMemorySegment(S, ALL, s2 + 2 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO), c3_2 = FloatVector.fromMemorySegment(S, ALL, s3 + 2 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO), c4_2 = FloatVector.fromMemorySegment(S, ALL, s4 + 2 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, ALL, s5 + 1 * VB, NO), c5_2 = FloatVector.fromMemorySegment(S, ALL, s5 + 2 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 3 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
@@ -771,34 +782,33 @@ final class ConvTiles {
             c5_0 = w0.fma(v5, c5_0); c5_1 = w1.fma(v5, c5_1); c5_2 = w2.fma(v5, c5_2);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO);
-        c0_2.max(lo).intoMemorySegment(out, o0 + 2 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO);
-        c1_2.max(lo).intoMemorySegment(out, o1 + 2 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO);
-        c2_2.max(lo).intoMemorySegment(out, o2 + 2 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO);
-        c3_2.max(lo).intoMemorySegment(out, o3 + 2 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO);
-        c4_2.max(lo).intoMemorySegment(out, o4 + 2 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
-        c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO);
-        c5_2.max(lo).intoMemorySegment(out, o5 + 2 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO);
+        c0_2.max(lo).intoMemorySegment(ALL, o0 + 2 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO);
+        c1_2.max(lo).intoMemorySegment(ALL, o1 + 2 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO);
+        c2_2.max(lo).intoMemorySegment(ALL, o2 + 2 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO);
+        c3_2.max(lo).intoMemorySegment(ALL, o3 + 2 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO);
+        c4_2.max(lo).intoMemorySegment(ALL, o4 + 2 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO);
+        c5_1.max(lo).intoMemorySegment(ALL, o5 + 1 * VB, NO);
+        c5_2.max(lo).intoMemorySegment(ALL, o5 + 2 * VB, NO, lm);
     }
     /** 8 pixels x 2 vectors of output channels: 16 accumulators. */
     static void k8x2(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
@@ -813,26 +823,28 @@ final class ConvTiles {
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
         long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 1 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
-        long s6 = sb + spix[m + 6] * 4L;
-        long s7 = sb + spix[m + 7] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
+        long s6 = sa + Objects.checkFromIndexSize(sb + spix[m + 6] * 4L, row, sSize);
+        long s7 = sa + Objects.checkFromIndexSize(sb + spix[m + 7] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO, lm);
-        FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, src, s6 + 1 * VB, NO, lm);
-        FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, ALL, s5 + 1 * VB, NO, lm);
+        FloatVector c6_0 = FloatVector.fromMemorySegment(S, ALL, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, ALL, s6 + 1 * VB, NO, lm);
+        FloatVector c7_0 = FloatVector.fromMemorySegment(S, ALL, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, ALL, s7 + 1 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (2 * VB);
@@ -856,58 +868,59 @@ final class ConvTiles {
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
-        c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO, lm);
-        c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO);
-        c6_1.max(lo).intoMemorySegment(out, o6 + 1 * VB, NO, lm);
-        c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO);
-        c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        long o6 = oa + Objects.checkFromIndexSize(o + opix[m + 6] * 4L, row, oSize);
+        long o7 = oa + Objects.checkFromIndexSize(o + opix[m + 7] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO);
+        c5_1.max(lo).intoMemorySegment(ALL, o5 + 1 * VB, NO, lm);
+        c6_0.max(lo).intoMemorySegment(ALL, o6 + 0 * VB, NO);
+        c6_1.max(lo).intoMemorySegment(ALL, o6 + 1 * VB, NO, lm);
+        c7_0.max(lo).intoMemorySegment(ALL, o7 + 0 * VB, NO);
+        c7_1.max(lo).intoMemorySegment(ALL, o7 + 1 * VB, NO, lm);
     }
     /** 8 pixels x 2 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 16 accumulators. */
     static void p8x2(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 7 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (2 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 1 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
-        long s6 = sb + spix[m + 6] * 4L;
-        long s7 = sb + spix[m + 7] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
+        long s6 = sa + Objects.checkFromIndexSize(sb + spix[m + 6] * 4L, row, sSize);
+        long s7 = sa + Objects.checkFromIndexSize(sb + spix[m + 7] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, src, s0 + 1 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, src, s1 + 1 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, src, s2 + 1 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, src, s3 + 1 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, src, s4 + 1 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, src, s5 + 1 * VB, NO, lm);
-        FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, src, s6 + 1 * VB, NO, lm);
-        FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, src, s7 + 1 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO), c0_1 = FloatVector.fromMemorySegment(S, ALL, s0 + 1 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO), c1_1 = FloatVector.fromMemorySegment(S, ALL, s1 + 1 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO), c2_1 = FloatVector.fromMemorySegment(S, ALL, s2 + 1 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO), c3_1 = FloatVector.fromMemorySegment(S, ALL, s3 + 1 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO), c4_1 = FloatVector.fromMemorySegment(S, ALL, s4 + 1 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO), c5_1 = FloatVector.fromMemorySegment(S, ALL, s5 + 1 * VB, NO, lm);
+        FloatVector c6_0 = FloatVector.fromMemorySegment(S, ALL, s6 + 0 * VB, NO), c6_1 = FloatVector.fromMemorySegment(S, ALL, s6 + 1 * VB, NO, lm);
+        FloatVector c7_0 = FloatVector.fromMemorySegment(S, ALL, s7 + 0 * VB, NO), c7_1 = FloatVector.fromMemorySegment(S, ALL, s7 + 1 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 2 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
@@ -930,34 +943,33 @@ final class ConvTiles {
             c7_0 = w0.fma(v7, c7_0); c7_1 = w1.fma(v7, c7_1);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO);
-        c0_1.max(lo).intoMemorySegment(out, o0 + 1 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO);
-        c1_1.max(lo).intoMemorySegment(out, o1 + 1 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO);
-        c2_1.max(lo).intoMemorySegment(out, o2 + 1 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO);
-        c3_1.max(lo).intoMemorySegment(out, o3 + 1 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO);
-        c4_1.max(lo).intoMemorySegment(out, o4 + 1 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO);
-        c5_1.max(lo).intoMemorySegment(out, o5 + 1 * VB, NO, lm);
-        c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO);
-        c6_1.max(lo).intoMemorySegment(out, o6 + 1 * VB, NO, lm);
-        c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO);
-        c7_1.max(lo).intoMemorySegment(out, o7 + 1 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        long o6 = oa + Objects.checkFromIndexSize(o + opix[m + 6] * 4L, row, oSize);
+        long o7 = oa + Objects.checkFromIndexSize(o + opix[m + 7] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO);
+        c0_1.max(lo).intoMemorySegment(ALL, o0 + 1 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO);
+        c1_1.max(lo).intoMemorySegment(ALL, o1 + 1 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO);
+        c2_1.max(lo).intoMemorySegment(ALL, o2 + 1 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO);
+        c3_1.max(lo).intoMemorySegment(ALL, o3 + 1 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO);
+        c4_1.max(lo).intoMemorySegment(ALL, o4 + 1 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO);
+        c5_1.max(lo).intoMemorySegment(ALL, o5 + 1 * VB, NO, lm);
+        c6_0.max(lo).intoMemorySegment(ALL, o6 + 0 * VB, NO);
+        c6_1.max(lo).intoMemorySegment(ALL, o6 + 1 * VB, NO, lm);
+        c7_0.max(lo).intoMemorySegment(ALL, o7 + 0 * VB, NO);
+        c7_1.max(lo).intoMemorySegment(ALL, o7 + 1 * VB, NO, lm);
     }
     /** 8 pixels x 1 vectors of output channels: 8 accumulators. */
     static void k8x1(MemorySegment in, long a, int[] pix, int[] xoff, int j0, int j1, MemorySegment w, long wo, int m, TileIo io) {
@@ -972,26 +984,28 @@ final class ConvTiles {
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
         long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 0 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
-        long s6 = sb + spix[m + 6] * 4L;
-        long s7 = sb + spix[m + 7] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
+        long s6 = sa + Objects.checkFromIndexSize(sb + spix[m + 6] * 4L, row, sSize);
+        long s7 = sa + Objects.checkFromIndexSize(sb + spix[m + 7] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO, lm);
-        FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO, lm);
-        FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO, lm);
+        FloatVector c6_0 = FloatVector.fromMemorySegment(S, ALL, s6 + 0 * VB, NO, lm);
+        FloatVector c7_0 = FloatVector.fromMemorySegment(S, ALL, s7 + 0 * VB, NO, lm);
         for (int j = j0; j < j1; j++) {
             long xj = (xoff[j] & 0x7FFFFFFF) * 4L; // with a{i} < 2^62: provably inside ALL, no check per load
             long wj = wa + j * (1 * VB);
@@ -1014,50 +1028,51 @@ final class ConvTiles {
             c7_0 = w0.fma(v7, c7_0);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO, lm);
-        c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO, lm);
-        c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        long o6 = oa + Objects.checkFromIndexSize(o + opix[m + 6] * 4L, row, oSize);
+        long o7 = oa + Objects.checkFromIndexSize(o + opix[m + 7] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO, lm);
+        c6_0.max(lo).intoMemorySegment(ALL, o6 + 0 * VB, NO, lm);
+        c7_0.max(lo).intoMemorySegment(ALL, o7 + 0 * VB, NO, lm);
     }
     /** 8 pixels x 1 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 8 accumulators. */
     static void p8x1(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 7 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (1 * VB)) & LOW62;
-        MemorySegment src = io.src;
-        long sb = io.srcBase;
+        // the accumulators' start and the results go through ALL too, each row's range checked here: through
+        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
+        long row = 0 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
+        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
-        long s0 = sb + spix[m + 0] * 4L;
-        long s1 = sb + spix[m + 1] * 4L;
-        long s2 = sb + spix[m + 2] * 4L;
-        long s3 = sb + spix[m + 3] * 4L;
-        long s4 = sb + spix[m + 4] * 4L;
-        long s5 = sb + spix[m + 5] * 4L;
-        long s6 = sb + spix[m + 6] * 4L;
-        long s7 = sb + spix[m + 7] * 4L;
+        long s0 = sa + Objects.checkFromIndexSize(sb + spix[m + 0] * 4L, row, sSize);
+        long s1 = sa + Objects.checkFromIndexSize(sb + spix[m + 1] * 4L, row, sSize);
+        long s2 = sa + Objects.checkFromIndexSize(sb + spix[m + 2] * 4L, row, sSize);
+        long s3 = sa + Objects.checkFromIndexSize(sb + spix[m + 3] * 4L, row, sSize);
+        long s4 = sa + Objects.checkFromIndexSize(sb + spix[m + 4] * 4L, row, sSize);
+        long s5 = sa + Objects.checkFromIndexSize(sb + spix[m + 5] * 4L, row, sSize);
+        long s6 = sa + Objects.checkFromIndexSize(sb + spix[m + 6] * 4L, row, sSize);
+        long s7 = sa + Objects.checkFromIndexSize(sb + spix[m + 7] * 4L, row, sSize);
         VectorMask<Float> lm = S.indexInRange(0, io.lastLanes);
-        FloatVector c0_0 = FloatVector.fromMemorySegment(S, src, s0 + 0 * VB, NO, lm);
-        FloatVector c1_0 = FloatVector.fromMemorySegment(S, src, s1 + 0 * VB, NO, lm);
-        FloatVector c2_0 = FloatVector.fromMemorySegment(S, src, s2 + 0 * VB, NO, lm);
-        FloatVector c3_0 = FloatVector.fromMemorySegment(S, src, s3 + 0 * VB, NO, lm);
-        FloatVector c4_0 = FloatVector.fromMemorySegment(S, src, s4 + 0 * VB, NO, lm);
-        FloatVector c5_0 = FloatVector.fromMemorySegment(S, src, s5 + 0 * VB, NO, lm);
-        FloatVector c6_0 = FloatVector.fromMemorySegment(S, src, s6 + 0 * VB, NO, lm);
-        FloatVector c7_0 = FloatVector.fromMemorySegment(S, src, s7 + 0 * VB, NO, lm);
+        FloatVector c0_0 = FloatVector.fromMemorySegment(S, ALL, s0 + 0 * VB, NO, lm);
+        FloatVector c1_0 = FloatVector.fromMemorySegment(S, ALL, s1 + 0 * VB, NO, lm);
+        FloatVector c2_0 = FloatVector.fromMemorySegment(S, ALL, s2 + 0 * VB, NO, lm);
+        FloatVector c3_0 = FloatVector.fromMemorySegment(S, ALL, s3 + 0 * VB, NO, lm);
+        FloatVector c4_0 = FloatVector.fromMemorySegment(S, ALL, s4 + 0 * VB, NO, lm);
+        FloatVector c5_0 = FloatVector.fromMemorySegment(S, ALL, s5 + 0 * VB, NO, lm);
+        FloatVector c6_0 = FloatVector.fromMemorySegment(S, ALL, s6 + 0 * VB, NO, lm);
+        FloatVector c7_0 = FloatVector.fromMemorySegment(S, ALL, s7 + 0 * VB, NO, lm);
         long xj = pa, wj = wa; // pixel i at xj + i * PS: one base register for every broadcast, one for the weights
         for (int j = 0; j < n; j++, xj += 4, wj += 1 * VB) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, ALL, wj + 0 * VB, NO);
@@ -1079,26 +1094,25 @@ final class ConvTiles {
             c7_0 = w0.fma(v7, c7_0);
         }
         // where the results go is read after the loop: fewer values live across it, fewer registers spilled
-        MemorySegment out = io.out;
-        long o = io.outBase;
+        long oSize = io.out.byteSize(), oa = address(io.out, 0, oSize) & LOW62, o = io.outBase;
         int[] opix = io.outPix;
         float lo = io.lo;
-        long o0 = o + opix[m + 0] * 4L;
-        long o1 = o + opix[m + 1] * 4L;
-        long o2 = o + opix[m + 2] * 4L;
-        long o3 = o + opix[m + 3] * 4L;
-        long o4 = o + opix[m + 4] * 4L;
-        long o5 = o + opix[m + 5] * 4L;
-        long o6 = o + opix[m + 6] * 4L;
-        long o7 = o + opix[m + 7] * 4L;
-        c0_0.max(lo).intoMemorySegment(out, o0 + 0 * VB, NO, lm);
-        c1_0.max(lo).intoMemorySegment(out, o1 + 0 * VB, NO, lm);
-        c2_0.max(lo).intoMemorySegment(out, o2 + 0 * VB, NO, lm);
-        c3_0.max(lo).intoMemorySegment(out, o3 + 0 * VB, NO, lm);
-        c4_0.max(lo).intoMemorySegment(out, o4 + 0 * VB, NO, lm);
-        c5_0.max(lo).intoMemorySegment(out, o5 + 0 * VB, NO, lm);
-        c6_0.max(lo).intoMemorySegment(out, o6 + 0 * VB, NO, lm);
-        c7_0.max(lo).intoMemorySegment(out, o7 + 0 * VB, NO, lm);
+        long o0 = oa + Objects.checkFromIndexSize(o + opix[m + 0] * 4L, row, oSize);
+        long o1 = oa + Objects.checkFromIndexSize(o + opix[m + 1] * 4L, row, oSize);
+        long o2 = oa + Objects.checkFromIndexSize(o + opix[m + 2] * 4L, row, oSize);
+        long o3 = oa + Objects.checkFromIndexSize(o + opix[m + 3] * 4L, row, oSize);
+        long o4 = oa + Objects.checkFromIndexSize(o + opix[m + 4] * 4L, row, oSize);
+        long o5 = oa + Objects.checkFromIndexSize(o + opix[m + 5] * 4L, row, oSize);
+        long o6 = oa + Objects.checkFromIndexSize(o + opix[m + 6] * 4L, row, oSize);
+        long o7 = oa + Objects.checkFromIndexSize(o + opix[m + 7] * 4L, row, oSize);
+        c0_0.max(lo).intoMemorySegment(ALL, o0 + 0 * VB, NO, lm);
+        c1_0.max(lo).intoMemorySegment(ALL, o1 + 0 * VB, NO, lm);
+        c2_0.max(lo).intoMemorySegment(ALL, o2 + 0 * VB, NO, lm);
+        c3_0.max(lo).intoMemorySegment(ALL, o3 + 0 * VB, NO, lm);
+        c4_0.max(lo).intoMemorySegment(ALL, o4 + 0 * VB, NO, lm);
+        c5_0.max(lo).intoMemorySegment(ALL, o5 + 0 * VB, NO, lm);
+        c6_0.max(lo).intoMemorySegment(ALL, o6 + 0 * VB, NO, lm);
+        c7_0.max(lo).intoMemorySegment(ALL, o7 + 0 * VB, NO, lm);
     }
 }
 
