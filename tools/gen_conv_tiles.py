@@ -36,7 +36,7 @@ import java.util.Objects;
  *   <li>Every load and store goes through one constant segment ({@link #ALL}) at absolute addresses checked
  *       once per call, so no per-access check is left for the JDK accessors' shared profiles to decide
  *       about: the accumulators' start and the results too, whose accesses through the caller's segments
- *       compiled in two forms, one of them 20-40% slower on conv1's short tiles.</li>
+ *       compiled in two forms in different JVMs, one of them slower on conv1's short tiles.</li>
  *   <li>Kernels with more weight vectors than pixels (4x6) load the broadcasts first and one weight
  *       vector at a time, which keeps every accumulator in a register.</li>
  *   <li>Shapes: a zmm FMA has 4 cycles latency and 2 issue per cycle, so >= 8 independent accumulators;
