@@ -122,8 +122,6 @@ def kernel(mr,nb,panel):
         o.append('        long lo0 = any ? xoff[j0] * 4L : 0, span = any ? xoff[j1 - 1] * 4L + 4 - lo0 : 0;')
         o.append(f'        long wa = address(w, wo + j0 * ({nb} * VB), (j1 - j0) * ({nb} * VB)) - j0 * ({nb} * VB);')
         for i in range(mr): o.append(f'        long a{i} = (address(in, a + pix[m + {i}] * 4L + lo0, span) - lo0) & LOW62;')
-    o.append('        // the accumulators\' start and the results go through ALL too, each row\'s range checked here: through')
-    o.append('        // the caller\'s segments these accesses compiled differently per JVM (bench/RESULTS.md)')
     o.append(f'        long row = {nb - 1} * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes')
     o.append('        long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;')
     o.append('        int[] spix = io.srcPix;')

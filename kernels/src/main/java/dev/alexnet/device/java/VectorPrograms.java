@@ -65,7 +65,7 @@ final class VectorPrograms {
         Step(int layer) { this.layer = layer; }
     }
 
-    /** A direct convolution, kept recognisable so that, ending a program, it can run image by image with its reorder. */
+    /** A direct convolution, kept recognisable so that it can run image by image with a reorder next to it ({@link ConvByImage}). */
     static final class ConvStep extends Step {
         final ConvVec k;
 
@@ -110,8 +110,6 @@ final class VectorPrograms {
             this.ins = in == null ? null : images(in, batch);
             this.outs = out == null ? null : images(out, batch);
         }
-
-        boolean readsRows() { return inImages != null; }
 
         private static MemorySegment[] perMember(Arena arena, int members, Nhwc l) {
             MemorySegment[] a = new MemorySegment[members];

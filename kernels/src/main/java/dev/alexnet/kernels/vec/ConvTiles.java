@@ -113,8 +113,6 @@ final class ConvTiles {
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -189,8 +187,6 @@ final class ConvTiles {
     /** 6 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 24 accumulators. */
     static void p6x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 5 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -271,8 +267,6 @@ final class ConvTiles {
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -338,8 +332,6 @@ final class ConvTiles {
     /** 5 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 20 accumulators. */
     static void p5x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 4 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -410,8 +402,6 @@ final class ConvTiles {
         long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -468,8 +458,6 @@ final class ConvTiles {
     /** 4 pixels x 4 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 16 accumulators. */
     static void p4x4(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 3 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (4 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 3 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -531,8 +519,6 @@ final class ConvTiles {
         long a1 = (address(in, a + pix[m + 1] * 4L + lo0, span) - lo0) & LOW62;
         long a2 = (address(in, a + pix[m + 2] * 4L + lo0, span) - lo0) & LOW62;
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 5 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -601,8 +587,6 @@ final class ConvTiles {
     /** 4 pixels x 6 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 24 accumulators. */
     static void p4x6(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 3 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (6 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 5 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -678,8 +662,6 @@ final class ConvTiles {
         long a3 = (address(in, a + pix[m + 3] * 4L + lo0, span) - lo0) & LOW62;
         long a4 = (address(in, a + pix[m + 4] * 4L + lo0, span) - lo0) & LOW62;
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 2 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -747,8 +729,6 @@ final class ConvTiles {
     /** 6 pixels x 3 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 18 accumulators. */
     static void p6x3(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 5 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (3 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 2 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -825,8 +805,6 @@ final class ConvTiles {
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
         long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 1 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -901,8 +879,6 @@ final class ConvTiles {
     /** 8 pixels x 2 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 16 accumulators. */
     static void p8x2(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 7 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (2 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 1 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -986,8 +962,6 @@ final class ConvTiles {
         long a5 = (address(in, a + pix[m + 5] * 4L + lo0, span) - lo0) & LOW62;
         long a6 = (address(in, a + pix[m + 6] * 4L + lo0, span) - lo0) & LOW62;
         long a7 = (address(in, a + pix[m + 7] * 4L + lo0, span) - lo0) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 0 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;
@@ -1053,8 +1027,6 @@ final class ConvTiles {
     /** 8 pixels x 1 vectors of output channels from a packed panel (rows {@link #PS} bytes apart): 8 accumulators. */
     static void p8x1(MemorySegment p, long pb, int n, MemorySegment w, long wo, int m, TileIo io) {
         long pa = address(p, pb, 7 * PS + n * 4L) & LOW62, wa = address(w, wo, n * (1 * VB)) & LOW62;
-        // the accumulators' start and the results go through ALL too, each row's range checked here: through
-        // the caller's segments these accesses compiled differently per JVM (bench/RESULTS.md)
         long row = 0 * VB + io.lastLanes * 4L; // bytes of a row: the last vector masked to lastLanes
         long sSize = io.src.byteSize(), sa = address(io.src, 0, sSize) & LOW62, sb = io.srcBase;
         int[] spix = io.srcPix;

@@ -237,14 +237,14 @@ public final class ConvVec {
      * A group's channel tiles: from the table, 6-vector tiles of 4 pixels where they cover the group exactly
      * (conv1's 96 channels: 4 broadcasts per 24 FMAs); from a panel, and otherwise, 4-vector tiles of
      * {@code mr4} pixels (from a panel they load fewer weight bytes per FMA than 4 x 6, and ran conv3 and
-     * conv4 1.1-1.5x faster: bench/RESULTS.md), then one tile of the remaining 3 vectors (6 pixels: with 8
+     * conv4 up to 1.5x faster: bench/RESULTS.md), then one tile of the remaining 3 vectors (6 pixels: with 8
      * the tile spills registers), 2 or 1 vectors (8 pixels).
      */
     private static ChannelTile[] channelTiles(int nVec, int mr4, int steps, boolean panel) {
         // 5 x 4 from a panel: its loop needs at most 20 accumulators + 4 weights + 5 broadcasts = 29 vector
         // registers however C2 schedules the loads; 6 x 4 (34 if all six broadcasts are loaded first) came
         // out of C2 with 3 accumulators on the stack in 2 of 6 fresh JVMs and ran 1.4x slower for the
-        // whole run, 5 x 4 clean in 6 of 6 and within 1-3% of a clean 6 x 4 (bench/RESULTS.md)
+        // whole run, 5 x 4 clean in 6 of 6 and on average 1-3% slower than a clean 6 x 4 (bench/RESULTS.md)
         int main = nVec % 6 == 0 && !panel ? 6 : 4;
         List<ChannelTile> tl = new ArrayList<>();
         long wOff = 0;
@@ -300,7 +300,7 @@ public final class ConvVec {
         return packed;
     }
 
-    /** Equal blocks of at most kc steps (2304 + 256 steps with kc = 2304 make 2 x 1280, not 2304 + 256): block b is [blockJ[b], blockJ[b+1]). */
+    /** Equal blocks of at most kc steps (2560 steps with kc = 2304 make 2 x 1280, not 2304 + 256): block b is [blockJ[b], blockJ[b+1]). */
     private static int[] reductionBlocks(int steps, int kc) {
         int nBlocks = (steps + kc - 1) / kc;
         int[] blockJ = new int[nBlocks + 1];
